@@ -1,0 +1,38 @@
+# portlens: `make run` serves the app on localhost, `make test` runs what CI runs.
+GO        ?= go
+WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+CORPUS    ?= ../shared/corpus/public
+
+.PHONY: all build wasm run test test-go test-wasm lint conformance bench fuzz
+
+all: build
+
+## build: the native command (bin/portlens) and the browser's web/app.wasm
+build: wasm
+	$(GO) build -o bin/portlens ./cmd/portlens
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/app.wasm ./wasm
+
+## run: build everything and serve the app on 127.0.0.1, printing the URL
+run: build
+	./bin/portlens serve
+
+## test: formatting, vet, unit tests natively and under js/wasm (node)
+test: lint test-go test-wasm
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 ./...
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./analyzer/...
+
+## conformance: every capture of the public corpus against Wireshark 4.4's answers
+conformance:
+	@if [ ! -f "$(CORPUS)/truth.jsonl" ]; then echo "no corpus at $(CORPUS) (set CORPUS=...)"; exit 1; fi
+	$(GO) test -count=1 -run 'TestConformanceCorpus' ./analyzer -corpus="$(abspath $(CORPUS))"

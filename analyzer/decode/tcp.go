@@ -1,0 +1,149 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+var (
+	errShortTCP  = errors.New("TCP header shorter than 20 bytes")
+	errBogusTCP  = errors.New("TCP header length below 20")
+	errShortUDP  = errors.New("UDP header shorter than 8 bytes")
+	errShortSCTP = errors.New("SCTP header shorter than 12 bytes")
+)
+
+// tcpLayer decodes a TCP header as Wireshark does for conversation
+// tracking: the 20 fixed bytes must be there and the header length must be
+// sane, but options cut off by the snap length are no reason to ignore the
+// segment (gopacket's TCP layer rejects those, and allocates for options).
+type tcpLayer struct {
+	d *Decoder
+}
+
+func (l *tcpLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeTCP }
+func (l *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+func (l *tcpLayer) LayerPayload() []byte              { return nil }
+
+func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 {
+		df.SetTruncated()
+		return errShortTCP
+	}
+	hlen := int(data[12]>>4) * 4
+	if hlen < 20 {
+		return errBogusTCP
+	}
+	p := l.d.pkt
+	p.Transport = TCP
+	p.SrcPort = binary.BigEndian.Uint16(data[0:2])
+	p.DstPort = binary.BigEndian.Uint16(data[2:4])
+	p.Seq = binary.BigEndian.Uint32(data[4:8])
+	p.Ack = binary.BigEndian.Uint32(data[8:12])
+	p.Flags = TCPFlags(data[13]) | TCPFlags(data[12]&1)<<8
+	p.Window = binary.BigEndian.Uint16(data[14:16])
+	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-hlen)
+	p.Options = TCPOptions{}
+	if hlen > len(data) {
+		hlen = len(data)
+	}
+	parseTCPOptions(data[20:hlen], &p.Options)
+	return nil
+}
+
+// parseTCPOptions reads the options that matter here and stops quietly at
+// the first malformed one, as a dissector would.
+func parseTCPOptions(opts []byte, o *TCPOptions) {
+	o.OptionsLen = uint8(len(opts))
+	for len(opts) > 0 {
+		kind := opts[0]
+		if kind == 0 { // end of options
+			return
+		}
+		if kind == 1 { // no-op
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			return
+		}
+		body := opts[2:opts[1]]
+		switch {
+		case kind == 2 && len(body) == 2:
+			o.MSS, o.HasMSS = binary.BigEndian.Uint16(body), true
+		case kind == 3 && len(body) == 1:
+			o.WScale, o.HasWScale = body[0], true
+		case kind == 4:
+			o.SACKPerm = true
+		case kind == 8 && len(body) == 8:
+			o.HasTS = true
+			o.TSVal = binary.BigEndian.Uint32(body[0:4])
+			o.TSEcr = binary.BigEndian.Uint32(body[4:8])
+		case kind == 30:
+			o.MPTCP = true
+		}
+		opts = opts[opts[1]:]
+	}
+}
+
+// udpLayer records the UDP ports and lets gopacket choose what the payload
+// is from the ports (VXLAN and Geneve tunnels carry further IP headers).
+type udpLayer struct {
+	layers.UDP
+	d *Decoder
+}
+
+func (l *udpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 8 {
+		df.SetTruncated()
+		return errShortUDP
+	}
+	if err := l.UDP.DecodeFromBytes(data, df); err != nil {
+		return err
+	}
+	p := l.d.pkt
+	p.Transport = UDP
+	p.SrcPort, p.DstPort = uint16(l.SrcPort), uint16(l.DstPort)
+	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-8)
+	return nil
+}
+
+func (l *udpLayer) NextLayerType() gopacket.LayerType {
+	switch t := l.UDP.NextLayerType(); t {
+	case layers.LayerTypeVXLAN, layers.LayerTypeGeneve:
+		return t
+	}
+	return gopacket.LayerTypeZero
+}
+
+// sctpLayer records the ports and, for INIT and INIT ACK, the initiate tag.
+type sctpLayer struct {
+	d *Decoder
+}
+
+func (l *sctpLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeSCTP }
+func (l *sctpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+func (l *sctpLayer) LayerPayload() []byte              { return nil }
+
+func (l *sctpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 12 {
+		df.SetTruncated()
+		return errShortSCTP
+	}
+	p := l.d.pkt
+	p.Transport = SCTP
+	p.SrcPort = binary.BigEndian.Uint16(data[0:2])
+	p.DstPort = binary.BigEndian.Uint16(data[2:4])
+	p.SCTPVerTag = binary.BigEndian.Uint32(data[4:8])
+	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-12)
+	chunks := data[12:]
+	if len(chunks) >= 4 {
+		p.SCTPChunk = chunks[0]
+		if (p.SCTPChunk == 1 || p.SCTPChunk == 2) && len(chunks) >= 8 {
+			p.SCTPInitiateTag = binary.BigEndian.Uint32(chunks[4:8])
+		}
+	}
+	return nil
+}

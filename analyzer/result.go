@@ -1,0 +1,76 @@
+package analyzer
+
+import (
+	"time"
+
+	"github.com/portlens/portlens/analyzer/capture"
+	"github.com/portlens/portlens/analyzer/conv"
+	"github.com/portlens/portlens/analyzer/decode"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+// Frame is what the analysis keeps per packet: a compact index, not the
+// packet. Rows for display are decoded again from the file on demand
+// (Result.Row), so memory grows by 16 bytes a packet whatever their size.
+type Frame struct {
+	Offset    int64 // where the packet's record starts in the capture
+	Stream    int32 // tcp.stream, -1 for frames without a TCP header
+	Transport decode.Transport
+}
+
+// Result is everything one analysis found.
+type Result struct {
+	File    string
+	Packets int
+	// FirstTime and LastTime bound the capture (ns since the epoch).
+	FirstTime, LastTime int64
+	Frames              []Frame
+	Conversations       []conv.Conversation
+	Flags               []rules.Flag
+	// Error says why reading stopped early ("" when the file was read
+	// whole); ErrorFrame and ErrorOffset say where.
+	Error       string
+	ErrorFrame  int
+	ErrorOffset int64
+
+	undecoded int    // frames of a link type with no decoder
+	spilled   []byte // packet heads, for compressed captures (see spill)
+	info      capture.Info
+	reader    *capture.Reader
+}
+
+// Judge (re)runs the rules with new options, without reading again.
+func (r *Result) Judge(opts Options) {
+	r.Flags = rules.Judge(&rules.Input{Conversations: r.Conversations}, opts.Rules)
+}
+
+// Info describes the capture file's format.
+func (r *Result) Info() capture.Info { return r.info }
+
+// Duration is the time span of the capture.
+func (r *Result) Duration() time.Duration { return time.Duration(r.LastTime - r.FirstTime) }
+
+// LinkTypes lists the distinct link types of the capture's interfaces.
+func (r *Result) LinkTypes() []string {
+	var names []string
+	seen := map[capture.LinkType]bool{}
+	for _, in := range r.info.Interfaces {
+		if !seen[in.Link] {
+			seen[in.Link] = true
+			names = append(names, in.Link.String())
+		}
+	}
+	return names
+}
+
+// FlagCounts counts the flags by kind.
+func (r *Result) FlagCounts() map[rules.Kind]int {
+	counts := map[rules.Kind]int{}
+	for _, f := range r.Flags {
+		counts[f.Kind]++
+	}
+	return counts
+}
+
+// Undecoded counts frames whose link type portlens cannot decode.
+func (r *Result) Undecoded() int { return r.undecoded }

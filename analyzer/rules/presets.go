@@ -1,0 +1,107 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Range is an inclusive range of ports.
+type Range struct{ Lo, Hi uint16 }
+
+// Contains reports whether port lies in r.
+func (r Range) Contains(port uint16) bool { return port >= r.Lo && port <= r.Hi }
+
+// Size is the number of ports in r.
+func (r Range) Size() int { return int(r.Hi) - int(r.Lo) + 1 }
+
+func (r Range) String() string { return fmt.Sprintf("%d-%d", r.Lo, r.Hi) }
+
+// ParseRange reads "LO-HI".
+func ParseRange(s string) (Range, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
+	b, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
+	if !ok || err1 != nil || err2 != nil || a > b || a == 0 {
+		return Range{}, fmt.Errorf("port range %q: want LO-HI with 1 <= LO <= HI <= 65535", s)
+	}
+	return Range{uint16(a), uint16(b)}, nil
+}
+
+// Preset is an operating system's default ephemeral range and TIME_WAIT,
+// from ../shared/reference/ephemeral-ports.md.
+type Preset struct {
+	Name      string
+	Label     string
+	Ephemeral Range
+	TimeWait  time.Duration
+	Source    string
+}
+
+// Presets lists the built-in presets, the default first.
+var Presets = []Preset{
+	{"linux", "Linux", Range{32768, 60999}, 60 * time.Second,
+		"Linux net.ipv4.ip_local_port_range default; TIME_WAIT fixed at 60 s (TCP_TIMEWAIT_LEN)"},
+	{"linux-old", "Linux (before 4.x)", Range{32768, 61000}, 60 * time.Second,
+		"Linux ip_local_port_range before kernel commit 07f4c90062f8; TIME_WAIT 60 s"},
+	{"windows", "Windows Vista and later", Range{49152, 65535}, 120 * time.Second,
+		"Microsoft KB 929851; TcpTimedWaitDelay default 120 s"},
+	{"windows-xp", "Windows XP / 2003", Range{1025, 5000}, 240 * time.Second,
+		"Microsoft KB 929851 and MaxUserPort; TIME_WAIT 240 s"},
+	{"macos", "macOS", Range{49152, 65535}, 30 * time.Second,
+		"sysctl net.inet.ip.portrange.first/last; XNU MSL 15 s"},
+	{"freebsd", "FreeBSD", Range{10000, 65535}, 60 * time.Second,
+		"FreeBSD netinet/in.h IPPORT_EPHEMERALFIRST; MSL 30 s"},
+	{"solaris", "Solaris / illumos", Range{32768, 65535}, 60 * time.Second,
+		"tcp_smallest_anon_port / tcp_largest_anon_port; tcp_time_wait_interval 60 s"},
+	{"iana", "IANA (RFC 6335)", Range{49152, 65535}, 240 * time.Second,
+		"RFC 6335 section 6; RFC 793 MSL of 2 minutes"},
+}
+
+// LookupPreset finds a built-in preset by name.
+func LookupPreset(name string) (Preset, bool) {
+	for _, p := range Presets {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// Settings are the rules' inputs besides the capture.
+type Settings struct {
+	// Preset names a built-in preset, "custom", or "auto" (infer per
+	// client host, falling back to Default).
+	Preset string
+	// Default is the preset used where auto has too few samples.
+	Default string
+	// Ephemeral and TimeWait override the preset's values when non-zero.
+	Ephemeral Range
+	TimeWait  time.Duration
+}
+
+// DefaultSettings judges against Linux.
+func DefaultSettings() Settings { return Settings{Preset: "linux", Default: "linux"} }
+
+// preset resolves the settings to one preset (auto resolves per host).
+func (s Settings) preset() Preset {
+	name := s.Preset
+	if name == "auto" || name == "" || name == "custom" {
+		name = s.Default
+	}
+	p, ok := LookupPreset(name)
+	if !ok {
+		p = Presets[0]
+	}
+	if s.Preset == "custom" {
+		p.Name, p.Label, p.Source = "custom", "custom", "set by the user"
+	}
+	if s.Ephemeral.Hi != 0 {
+		p.Ephemeral = s.Ephemeral
+	}
+	if s.TimeWait != 0 {
+		p.TimeWait = s.TimeWait
+	}
+	return p
+}

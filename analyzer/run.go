@@ -1,0 +1,141 @@
+// Package analyzer reads a capture and finds the packets that break or
+// strain the TCP port-reuse and ephemeral-port rules. Data flows one way:
+// capture (read) -> decode -> conv (track, Wireshark's rule) -> rules
+// (judge, explain) -> Result, which the views render.
+package analyzer
+
+import (
+	"errors"
+	"io"
+
+	"github.com/portlens/portlens/analyzer/capture"
+	"github.com/portlens/portlens/analyzer/conv"
+	"github.com/portlens/portlens/analyzer/decode"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+// Options are the analysis settings.
+type Options struct {
+	Rules rules.Settings
+}
+
+// DefaultOptions judges against Linux's ephemeral range.
+func DefaultOptions() Options { return Options{Rules: rules.DefaultSettings()} }
+
+// Run is one analysis in progress. It reads in steps so a caller that must
+// stay responsive (the browser page) can yield between them:
+//
+//	run := analyzer.Start(name, r, opts)
+//	for run.Step(4096) {
+//	}
+//	res := run.Result()
+type Run struct {
+	reader  *capture.Reader
+	decoder *decode.Decoder
+	tracker *conv.Tracker
+	pkt     decode.Packet
+	res     *Result
+	opts    Options
+	done    bool
+	// compressed captures cannot be re-read at an offset for rows.
+	compressed bool
+}
+
+// Start begins analysing the capture read from r. A stream that is not a
+// capture at all gives a Run whose Result has Error set and no packets.
+func Start(name string, r io.Reader, opts Options) *Run {
+	run := &Run{
+		decoder: decode.NewDecoder(),
+		tracker: conv.NewTracker(),
+		res:     &Result{File: name},
+		opts:    opts,
+	}
+	rd, err := capture.NewReader(r)
+	if err != nil {
+		run.fail(err)
+		return run
+	}
+	run.reader = rd
+	run.compressed = rd.Info().Compressed
+	return run
+}
+
+func (run *Run) fail(err error) {
+	run.done = true
+	run.res.Error = err.Error()
+	var ce *capture.Error
+	if errors.As(err, &ce) {
+		run.res.ErrorOffset = ce.Offset
+		run.res.ErrorFrame = ce.Frame
+	}
+}
+
+// Step reads up to n packets and reports whether there are more to read.
+func (run *Run) Step(n int) bool {
+	for i := 0; i < n && !run.done; i++ {
+		p, err := run.reader.Next()
+		if err == io.EOF {
+			run.done = true
+			break
+		}
+		if err != nil {
+			run.fail(err)
+			break
+		}
+		run.add(p)
+	}
+	return !run.done
+}
+
+// Progress reports the bytes read from the input and the packets so far.
+func (run *Run) Progress() (bytes int64, packets int) {
+	if run.reader == nil {
+		return 0, 0
+	}
+	return run.reader.BytesRead(), run.res.Packets
+}
+
+func (run *Run) add(cp *capture.Packet) {
+	res := run.res
+	res.Packets++
+	frame := res.Packets
+	if frame == 1 || cp.Time < res.FirstTime {
+		res.FirstTime = cp.Time
+	}
+	if frame == 1 || cp.Time > res.LastTime {
+		res.LastTime = cp.Time
+	}
+	fr := Frame{Offset: cp.Offset, Stream: -1}
+	if run.compressed {
+		fr.Offset = res.spill(cp)
+	}
+	p := &run.pkt
+	if err := run.decoder.Decode(cp.Link, cp.Data, p); err != nil {
+		res.undecoded++
+	}
+	fr.Transport = p.Transport
+	if p.Transport == decode.TCP {
+		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
+		fr.Stream = int32(t.Stream)
+	}
+	res.Frames = append(res.Frames, fr)
+}
+
+// Result finishes the analysis (reading whatever is left) and judges it.
+func (run *Run) Result() *Result {
+	for run.Step(1 << 16) {
+	}
+	res := run.res
+	if run.reader != nil {
+		res.info = run.reader.Info()
+		res.reader = run.reader
+	}
+	res.Conversations = run.tracker.Conversations
+	res.Judge(run.opts)
+	return res
+}
+
+// Analyze reads the whole capture from r and returns the result.
+func Analyze(name string, r io.Reader, opts Options) *Result {
+	return Start(name, r, opts).Result()
+}

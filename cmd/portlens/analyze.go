@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+func runAnalyze(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON document per file")
+	frames := fs.Bool("frames", false, "with --json: include every frame's tcp.stream")
+	osName := fs.String("os", "linux", "ephemeral-port preset: "+presetNames()+", custom, auto")
+	ephemeral := fs.String("ephemeral", "", "ephemeral port range LO-HI (overrides the preset's)")
+	timeWait := fs.Duration("time-wait", 0, "TIME_WAIT duration, e.g. 60s (overrides the preset's)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: portlens analyze [flags] FILE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	opts, err := analyzeOptions(*osName, *ephemeral, *timeWait)
+	if err != nil {
+		fmt.Fprintln(stderr, "portlens analyze:", err)
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	status := exitOK
+	for _, name := range fs.Args() {
+		res, f := analyzeFile(name, opts)
+		if res.Error != "" {
+			status = exitDamaged
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(res.Report(opts, *frames))
+		} else {
+			printHuman(stdout, res, f, opts)
+		}
+		if f != nil {
+			f.Close()
+		}
+	}
+	return status
+}
+
+// analyzeFile returns the result and the open file, which rows re-read.
+func analyzeFile(name string, opts analyzer.Options) (*analyzer.Result, *os.File) {
+	f, err := os.Open(name)
+	if err != nil {
+		return &analyzer.Result{File: name, Error: err.Error()}, nil
+	}
+	return analyzer.Analyze(name, f, opts), f
+}
+
+func analyzeOptions(osName, ephemeral string, timeWait time.Duration) (analyzer.Options, error) {
+	opts := analyzer.DefaultOptions()
+	if _, ok := rules.LookupPreset(osName); !ok && osName != "auto" && osName != "custom" {
+		return opts, fmt.Errorf("unknown --os %q (want %s, custom or auto)", osName, presetNames())
+	}
+	opts.Rules.Preset = osName
+	if ephemeral != "" {
+		r, err := rules.ParseRange(ephemeral)
+		if err != nil {
+			return opts, err
+		}
+		opts.Rules.Ephemeral = r
+	}
+	if timeWait < 0 {
+		return opts, fmt.Errorf("--time-wait %v is negative", timeWait)
+	}
+	opts.Rules.TimeWait = timeWait
+	if osName == "custom" && (opts.Rules.Ephemeral.Hi == 0 || timeWait == 0) {
+		return opts, fmt.Errorf("--os custom needs --ephemeral and --time-wait")
+	}
+	return opts, nil
+}
+
+func presetNames() string {
+	var names []string
+	for _, p := range rules.Presets {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func printHuman(w io.Writer, res *analyzer.Result, f *os.File, opts analyzer.Options) {
+	info := res.Info()
+	format := info.Format
+	if info.Compressed {
+		format += " (gzip)"
+	}
+	fmt.Fprintf(w, "%s\n", res.File)
+	if format != "" {
+		fmt.Fprintf(w, "  format        %s; link types: %s\n", format, strings.Join(res.LinkTypes(), ", "))
+	}
+	fmt.Fprintf(w, "  packets       %d over %s\n", res.Packets, res.Duration().Round(time.Microsecond))
+	fmt.Fprintf(w, "  conversations %d TCP streams\n", len(res.Conversations))
+	fmt.Fprintf(w, "  preset        %s\n", opts.Rules.Preset)
+	counts := res.FlagCounts()
+	kinds := make([]string, 0, len(counts))
+	for k, n := range counts {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(kinds)
+	if len(kinds) == 0 {
+		kinds = []string{"none"}
+	}
+	fmt.Fprintf(w, "  flags         %s\n", strings.Join(kinds, ", "))
+	if res.Error != "" {
+		fmt.Fprintf(w, "  error         %s (everything before it is analyzed)\n", res.Error)
+	}
+	printFlags(w, res, f)
+	fmt.Fprintln(w)
+}
+
+func printFlags(w io.Writer, res *analyzer.Result, f *os.File) {
+	last := 0
+	for _, fl := range res.Flags {
+		if fl.Frame != last {
+			last = fl.Frame
+			fmt.Fprintln(w)
+			printRow(w, res, f, fl.Frame)
+		}
+		fmt.Fprintf(w, "    %s %s", strings.ToUpper(string(fl.Severity)), fl.Kind)
+		if fl.Class != "" {
+			fmt.Fprintf(w, " (%s)", fl.Class)
+		}
+		fmt.Fprintf(w, ": %s\n", fl.Message)
+		fmt.Fprintf(w, "      %s\n", fl.Explanation)
+		if fl.Advice != "" {
+			fmt.Fprintf(w, "      What to do: %s\n", fl.Advice)
+		}
+		fmt.Fprintf(w, "      Rule: %s\n", fl.Rule)
+	}
+}
+
+func printRow(w io.Writer, res *analyzer.Result, f *os.File, n int) {
+	var src io.ReaderAt
+	if f != nil {
+		src = f
+	}
+	row, err := res.Row(src, n)
+	if err != nil {
+		fmt.Fprintf(w, "  %6d  (cannot show the frame: %v)\n", n, err)
+		return
+	}
+	rel := time.Duration(row.Time - res.FirstTime).Seconds()
+	fmt.Fprintf(w, "  %6d %12.6f  %s → %s  %s  %d  %s\n", row.Number, rel, row.Source, row.Destination,
+		row.Protocol, row.Length, row.Info)
+}
