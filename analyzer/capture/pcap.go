@@ -1,0 +1,297 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// pcap record header layouts. Besides the standard one, Wireshark reads the
+// patched libpcaps of the late 1990s, which put extra fields after the
+// standard header; it tells them apart by how sane the first records look.
+type pcapVariant uint8
+
+const (
+	pcapStandard pcapVariant = iota // 16-byte record header
+	pcapSS990417                    // Red Hat 6.1: 24
+	pcapNokia                       // Nokia IPSO: 20
+	pcapSS991029                    // Kuznetzov's modified magic: 24
+	pcapSS990915                    // its earlier form: 28
+)
+
+var pcapHeaderLen = [...]int{16, 24, 20, 24, 28}
+
+type lensOrder uint8
+
+const (
+	lensNormal  lensOrder = iota
+	lensSwapped           // before format 2.3, orig_len came before incl_len
+	lensMaybe             // some 2.3 writers still swapped them
+)
+
+// pcapFile is what the file header says about every record.
+type pcapFile struct {
+	bigEndian bool
+	nano      bool // time stamp fraction is in nanoseconds
+	variant   pcapVariant
+	hdrLen    int
+	lens      lensOrder
+	snaplen   uint32
+	link      LinkType
+	maxCap    uint32
+	phdr      uint32
+	aixFDDI   bool // AIX pads FDDI frames with 3 bytes Wireshark strips
+}
+
+const (
+	magicMicro    = 0xa1b2c3d4
+	magicNano     = 0xa1b23c4d
+	magicModified = 0xa1b2cd34
+	magicIxiaHW   = 0x1c0001ac // Ixia: standard pcap with 4 more header bytes
+	magicIxiaSW   = 0x1c0001ab
+)
+
+var pcapMagics = [...]uint32{magicMicro, magicNano, magicModified, magicIxiaHW, magicIxiaSW}
+
+func pcapMagic(b []byte) bool {
+	for _, m := range pcapMagics {
+		if binary.LittleEndian.Uint32(b) == m || binary.BigEndian.Uint32(b) == m {
+			return true
+		}
+	}
+	return false
+}
+
+func u16(b []byte, be bool) uint16 {
+	if be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func u32(b []byte, be bool) uint32 {
+	if be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func u64(b []byte, be bool) uint64 {
+	if be {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+func (r *Reader) openPcap() error {
+	s := &r.main
+	p := &r.pcap
+	h, err := s.peek(0, "pcap file header", 24)
+	if err != nil {
+		return err
+	}
+	magic := binary.LittleEndian.Uint32(h)
+	switch magic {
+	case magicMicro, magicNano, magicModified, magicIxiaHW, magicIxiaSW:
+	default:
+		p.bigEndian = true
+		magic = binary.BigEndian.Uint32(h)
+	}
+	hdrLen := 24
+	if magic == magicIxiaHW || magic == magicIxiaSW {
+		hdrLen = 28
+		if _, err := s.peek(0, "pcap file header", hdrLen); err != nil {
+			return err
+		}
+	}
+	be := p.bigEndian
+	major, minor := u16(h[4:], be), u16(h[6:], be)
+	p.snaplen = u32(h[16:], be)
+	network := u32(h[20:], be)
+	if major < 2 {
+		return s.errorf(4, "pcap major version %d is not supported", major)
+	}
+	// AIX's tcpdump writes version 2.2 with interface types instead of link
+	// types, and nanoseconds; Wireshark recognises it by these four values.
+	aix := false
+	if magic == magicMicro && major == 2 && minor == 2 {
+		aix = true
+		switch network {
+		case 6:
+			network = 1
+		case 9:
+			network = 6
+		case 15:
+			network = 10
+		case 24:
+			network = 0
+		default:
+			aix = false
+		}
+	}
+	// The upper bits carry the FCS length; only the low 16 are the type,
+	// and Wireshark refuses a file whose reserved bits are set.
+	if network&0x03FF0000 != 0 {
+		return s.errorf(20, "pcap link type field %08x has reserved bits set", network)
+	}
+	p.link = LinkType(network & 0xffff)
+	if !wiresharkOpens(p.link) {
+		return s.errorf(20, "pcap link type %d is unknown to Wireshark", p.link)
+	}
+	p.maxCap = maxCaplen(p.link)
+	p.phdr = pseudoHeaderLen(p.link)
+	switch {
+	case major == 2 && minor < 3, major == 543:
+		p.lens = lensSwapped
+	case major == 2 && minor == 3:
+		p.lens = lensMaybe
+	}
+	p.nano = magic == magicNano || aix
+	p.aixFDDI = aix && p.link == 10
+	r.info.Format = "pcap"
+	if p.nano {
+		r.info.Format = "pcap (nanosecond)"
+	}
+	r.info.BigEndian = be
+	r.info.Version = fmt.Sprintf("%d.%d", major, minor)
+	res := "10^-6"
+	if p.nano {
+		res = "10^-9"
+	}
+	r.info.Interfaces = []Interface{{Link: p.link, Snaplen: p.snaplen, TSResolution: res}}
+	s.discard(hdrLen)
+	switch {
+	case magic == magicModified:
+		p.pickVariant(s, pcapSS991029, pcapSS990915)
+	case magic == magicMicro && !aix:
+		p.pickVariant(s, pcapStandard, pcapSS990417, pcapNokia)
+	default:
+		p.setVariant(pcapStandard)
+	}
+	return nil
+}
+
+func (p *pcapFile) setVariant(v pcapVariant) {
+	p.variant = v
+	p.hdrLen = pcapHeaderLen[v]
+	if v == pcapNokia && p.link == 13 {
+		p.phdr = 4 // Nokia's ATM pseudo-header
+	}
+}
+
+// pickVariant does what Wireshark's libpcap_try_variants does: score each
+// candidate layout by what looks wrong in the first three records, take the
+// first perfect one, else the first of the least bad.
+func (p *pcapFile) pickVariant(s *stream, candidates ...pcapVariant) {
+	best, bestScore := candidates[0], int(^uint(0)>>1)
+	for _, v := range candidates {
+		p.setVariant(v)
+		score := p.tryRecords(s)
+		if score == 0 {
+			return
+		}
+		if score < bestScore {
+			best, bestScore = v, score
+		}
+	}
+	p.setVariant(best)
+}
+
+func (p *pcapFile) tryRecords(s *stream) int {
+	at := 0
+	for range 3 {
+		h, err := s.in.Peek(at + p.hdrLen)
+		if len(h) < at+p.hdrLen {
+			if len(h) == at && err == io.EOF {
+				return 0 // too few records to judge: take the layout as it is
+			}
+			return 1
+		}
+		_, frac, incl, orig := p.decode(h[at:])
+		score := 0
+		if frac >= 1000000 {
+			score++
+		}
+		if incl > p.maxCap {
+			score++
+		}
+		if orig > 128<<20 {
+			score++
+		}
+		if incl > p.snaplen {
+			score++
+		}
+		if incl > orig {
+			score++
+		}
+		if score != 0 {
+			return score
+		}
+		at += p.hdrLen + int(incl)
+		if at > bufSize {
+			return 0 // beyond what can be peeked; assume sane
+		}
+		if d, _ := s.in.Peek(at); len(d) < at {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (p *pcapFile) decode(h []byte) (sec, frac, incl, orig uint32) {
+	be := p.bigEndian
+	sec, frac, incl, orig = u32(h, be), u32(h[4:], be), u32(h[8:], be), u32(h[12:], be)
+	if p.lens == lensSwapped || (p.lens == lensMaybe && incl > orig) {
+		incl, orig = orig, incl
+	}
+	return
+}
+
+// nextPcap reads one record from s into pkt.
+func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
+	p := &r.pcap
+	start := s.off
+	h, err := s.in.Peek(p.hdrLen)
+	if len(h) < p.hdrLen {
+		if len(h) == 0 && err == io.EOF {
+			return io.EOF
+		}
+		return s.short(start, "record header", int64(len(h)), int64(p.hdrLen), err)
+	}
+	sec, frac, incl, orig := p.decode(h)
+	if incl > p.maxCap {
+		return s.errorf(start, "packet record claims %d captured bytes, more than the maximum %d", incl, p.maxCap)
+	}
+	if incl < p.phdr {
+		return s.errorf(start, "packet record of %d bytes is shorter than the %d-byte %s pseudo-header", incl, p.phdr, p.link)
+	}
+	s.discard(p.hdrLen)
+	if p.aixFDDI {
+		if incl < 3 || orig < 3 {
+			return s.errorf(start, "AIX FDDI record of %d bytes is shorter than its 3-byte padding", incl)
+		}
+		if err := s.skip(start, "packet record", 3); err != nil {
+			return err
+		}
+		incl, orig = incl-3, orig-3
+	}
+	data, rerr := s.read(start, "packet record", int(incl))
+	if rerr != nil {
+		return rerr
+	}
+	if incl > orig {
+		data = data[:orig] // as Wireshark: never more captured than sent
+	}
+	ns := int64(frac) * 1000
+	if p.nano {
+		ns = int64(frac)
+	}
+	*pkt = Packet{
+		Data:   data,
+		Length: int(orig),
+		Time:   int64(sec)*1e9 + ns,
+		Link:   p.link,
+		Offset: start,
+	}
+	return nil
+}
