@@ -149,6 +149,9 @@ func (r *Reader) PacketAt(ra io.ReaderAt, offset int64) (*Packet, error) {
 	r.at.frame = 0
 	var err error
 	if r.format == formatPcap {
+		if offset < r.pcap.first {
+			return nil, &Error{Offset: offset, Msg: "offset is inside the pcap file header"}
+		}
 		err = r.nextPcap(&r.at, &r.atPkt)
 		if err == io.EOF {
 			err = &Error{Offset: offset, Msg: "no packet record at this offset (end of file)"}

@@ -40,7 +40,8 @@ type pcapFile struct {
 	link      LinkType
 	maxCap    uint32
 	phdr      uint32
-	aixFDDI   bool // AIX pads FDDI frames with 3 bytes Wireshark strips
+	aixFDDI   bool  // AIX pads FDDI frames with 3 bytes Wireshark strips
+	first     int64 // offset of the first record
 }
 
 const (
@@ -160,6 +161,7 @@ func (r *Reader) openPcap() error {
 	}
 	r.info.Interfaces = []Interface{{Link: p.link, Snaplen: p.snaplen, TSResolution: res}}
 	s.discard(hdrLen)
+	p.first = int64(hdrLen)
 	switch {
 	case magic == magicModified:
 		p.pickVariant(s, pcapSS991029, pcapSS990915)

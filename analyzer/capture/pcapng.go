@@ -80,10 +80,10 @@ func (r *Reader) readSHB(s *stream, start int64) error {
 	length := u32(h[4:], be)
 	padded, ok := roundUp4(length)
 	if padded < 28 {
-		return s.errorf(start+4, "pcapng section header block length %d is less than 28", length)
+		return s.errorf(start, "pcapng section header block length %d is less than 28", length)
 	}
 	if !ok || padded > maxBlock {
-		return s.errorf(start+4, "pcapng block length %d is too large", length)
+		return s.errorf(start, "pcapng block length %d is too large", length)
 	}
 	major, minor := u16(h[12:], be), u16(h[14:], be)
 	if major != 1 || (minor != 0 && minor != 2) {
@@ -151,11 +151,11 @@ func (r *Reader) nextPcapng() error {
 func (r *Reader) readBlock(s *stream, sec *ngSection, start int64, h []byte, pkt *Packet) (bool, error) {
 	typ, length := u32(h, sec.be), u32(h[4:], sec.be)
 	if length < 12 {
-		return false, s.errorf(start+4, "pcapng block length %d is less than 12", length)
+		return false, s.errorf(start, "pcapng block length %d is less than 12", length)
 	}
 	padded, ok := roundUp4(length)
 	if !ok || padded > maxBlock {
-		return false, s.errorf(start+4, "pcapng block length %d is too large", length)
+		return false, s.errorf(start, "pcapng block length %d is too large", length)
 	}
 	content := padded - 12
 	s.discard(8)
