@@ -60,7 +60,7 @@ func encode(f format, links []layers.LinkType, recs []record, gzipped bool) ([]b
 		return buf.Bytes(), nil
 	}
 	var z bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&z, 4) // 4: within 7% of best, 15x faster
 	if err != nil {
 		return nil, err
 	}

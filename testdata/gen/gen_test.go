@@ -56,17 +56,3 @@ func TestCommittedCapturesAreGenerated(t *testing.T) {
 		})
 	}
 }
-
-// TestDeterministic renders every capture twice and compares.
-func TestDeterministic(t *testing.T) {
-	for _, c := range append(wiresharkCaptures(), ruleCaptures()...) {
-		a, err := render(c)
-		if err != nil {
-			t.Fatal(c.name, err)
-		}
-		b, _ := render(c)
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s: two renders differ", c.name)
-		}
-	}
-}

@@ -25,6 +25,9 @@ type capture struct {
 	name  string
 	desc  string
 	build func() []pkt
+	// flagged, for the rules set, is the frames (1-based) the rule must
+	// flag; set by build.
+	flagged *[]int
 	// links are the link types of the file; several only for pcapng, where
 	// pkt.iface indexes them. Empty means Ethernet.
 	links  []layers.LinkType
@@ -55,7 +58,7 @@ func writeAll(dir string, caps []capture, rules bool) error {
 		return err
 	}
 	for _, c := range caps {
-		b, err := render(c)
+		b, err := render(c, c.build())
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -64,18 +67,17 @@ func writeAll(dir string, caps []capture, rules bool) error {
 		}
 	}
 	if rules {
-		return writeCases(filepath.Join(dir, "cases.json"))
+		return writeCases(filepath.Join(dir, "cases.json"), caps)
 	}
 	return nil
 }
 
-// render builds a capture's packets, frames them and encodes the file.
-func render(c capture) ([]byte, error) {
+// render frames a capture's packets and encodes the file.
+func render(c capture, pkts []pkt) ([]byte, error) {
 	links := c.links
 	if len(links) == 0 {
 		links = []layers.LinkType{layers.LinkTypeEthernet}
 	}
-	pkts := c.build()
 	if len(pkts) == 0 {
 		return nil, fmt.Errorf("no packets")
 	}

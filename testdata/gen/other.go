@@ -91,3 +91,13 @@ func icmpUnreachable(router, to *host, code uint8, quoted []byte) []byte {
 	}
 	return serialize(append(ipls, ic, gopacket.Payload(quoted))...)
 }
+
+// sctpChunk builds an SCTP packet with one chunk of the given type and body
+// (COOKIE-ECHO, COOKIE-ACK) under verification tag vtag.
+func sctpChunk(src, dst endpoint, vtag uint32, typ layers.SCTPChunkType, body []byte) []byte {
+	h := &layers.SCTP{SrcPort: layers.SCTPPort(src.port), DstPort: layers.SCTPPort(dst.port), VerificationTag: vtag}
+	chunk := binary.BigEndian.AppendUint16([]byte{byte(typ), 0}, uint16(4+len(body)))
+	chunk = pad4(append(chunk, body...))
+	ipls, _ := ipHeader(src.h, dst.h, layers.IPProtocolSCTP)
+	return fixSCTPChecksum(serialize(append(ipls, h, gopacket.Payload(chunk))...))
+}

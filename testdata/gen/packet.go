@@ -23,6 +23,9 @@ type host struct {
 	// v6ext adds a hop-by-hop and a destination-options header before TCP
 	// (IPv6 only).
 	v6ext bool
+	// windows makes the TCP options look like Windows 10's (no timestamps,
+	// window scale 8).
+	windows bool
 }
 
 func newHost(addr string, ttl uint8) *host {
@@ -155,7 +158,16 @@ func tsopt(h *host, ecr uint32) layers.TCPOption {
 
 // synOpts are the options of a Linux SYN or SYN/ACK: MSS, SACK permitted,
 // timestamps, NOP, window scale 7.
+// Windows sends MSS, NOP, window scale 8, NOP, NOP, SACK permitted.
 func synOpts(h *host, ecr uint32) []layers.TCPOption {
+	nop := layers.TCPOption{OptionType: layers.TCPOptionKindNop}
+	if h.windows {
+		return []layers.TCPOption{
+			{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: binary.BigEndian.AppendUint16(nil, mss(h))},
+			nop, {OptionType: layers.TCPOptionKindWindowScale, OptionLength: 3, OptionData: []byte{8}},
+			nop, nop, {OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2},
+		}
+	}
 	return []layers.TCPOption{
 		{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: binary.BigEndian.AppendUint16(nil, mss(h))},
 		{OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2},
@@ -166,6 +178,9 @@ func synOpts(h *host, ecr uint32) []layers.TCPOption {
 }
 
 func ackOpts(h, peer *host) []layers.TCPOption {
+	if h.windows || peer.windows {
+		return nil // no timestamps negotiated
+	}
 	return []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop}, tsopt(h, peer.tsval)}
 }
 
@@ -181,8 +196,11 @@ func (c *conn) synFromServer() seg {
 
 // synAck is the server's answer to the client's SYN.
 func (c *conn) synAck() seg {
-	return seg{src: c.s, dst: c.c, flags: syn | ack, seq: c.sisn, ack: c.cisn + 1, win: 65160,
-		opts: synOpts(c.s.h, c.c.h.tsval)}
+	opts := synOpts(c.s.h, c.c.h.tsval)
+	if c.c.h.windows { // the client offered no timestamps: answer without
+		opts = []layers.TCPOption{opts[0], opts[1], opts[3], opts[4]}
+	}
+	return seg{src: c.s, dst: c.c, flags: syn | ack, seq: c.sisn, ack: c.cisn + 1, win: 65160, opts: opts}
 }
 
 // synAckFromClient is the client side's SYN/ACK of a simultaneous open.

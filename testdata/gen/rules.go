@@ -1,5 +1,317 @@
 package main
 
-func ruleCaptures() []capture { return nil }
+// The policy-rule set (testdata/rules): captures for rules beyond
+// Wireshark's (TIME_WAIT, ephemeral ranges, privileged ports, exhaustion,
+// DNS source ports, SCTP). Their expectations come from how each capture is
+// built: every builder returns the frames a rule must flag, and cases.json
+// is written from this table.
 
-func writeCases(path string) error { return nil }
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// ruleCase is one capture of the rules set and what the rule must say.
+type ruleCase struct {
+	name  string
+	rule  string // rule kind
+	class string // the situation the rule must recognise (non-cases flag nothing)
+	note  string
+	build func() (pkts []pkt, flagged []int) // flagged: 1-based frame numbers
+}
+
+func ruleCases() []ruleCase {
+	return []ruleCase{
+		{"reuse-after-rst.pcap", "port-reuse", "after-rst", "client aborts with RST/ACK, same client port reconnects 1 s later with a new ISN", reuseRST},
+		{"time-wait-client-closed-59s.pcap", "time-wait", "within-own-time-wait", "client closed first (it holds TIME_WAIT); new SYN from the same port 59 s after the final ACK, inside Linux's 60 s", timeWait(true, 59)},
+		{"time-wait-client-closed-61s.pcap", "time-wait", "after-own-time-wait", "client closed first; new SYN 61 s after the final ACK: TIME_WAIT (60 s) is over", timeWait(true, 61)},
+		{"time-wait-server-closed-59s.pcap", "time-wait", "within-peer-time-wait", "server closed first (the server holds TIME_WAIT, the client went through LAST_ACK and is free); new SYN 59 s after the final ACK lands in the server's TIME_WAIT (Linux accepts it only if ISN and timestamps advance)", timeWait(false, 59)},
+		{"time-wait-server-closed-61s.pcap", "time-wait", "after-peer-time-wait", "server closed first; new SYN 61 s after the final ACK", timeWait(false, 61)},
+		{"reuse-while-open.pcap", "port-reuse", "previous-not-closed", "connection never closed (no FIN, no RST), new SYN with a new ISN from the same port 10 s later", reuseWhileOpen},
+		{"synack-reuse-syn-missing.pcap", "port-reuse", "synack-only", "a complete connection, then a SYN/ACK with a new seq whose SYN was not captured (asymmetric routing)", synAckOnly},
+		{"same-isn-after-close.pcap", "port-reuse", "same-isn", "FIN close, then a SYN from the same port with the same ISN 5 s later (Wireshark 4.4 flags it, 4.0 shows a retransmission)", sameISNAfterClose},
+		{"client-port-5000-linux.pcap", "ephemeral-range", "outside-os-range", "Linux client (TTL 64, Linux SYN options) with 20 connections from 32768-60999 and one from port 5000 (set by the application)", port5000},
+		{"windows-ephemeral-ports.pcap", "ephemeral-range", "inside-windows-range", "Windows client (TTL 128, Windows SYN options), 40 connections with ports 49152-65535, several above 60999: auto-detection must pick Windows, not flag them", windowsPorts},
+		{"privileged-port-nfs.pcap", "privileged-source-port", "reserved-port-service", "NFS client 1022 -> 2049: reserved source ports are how NFS/rpc clients prove privilege (expected)", privileged(1022, 2049)},
+		{"privileged-port-http.pcap", "privileged-source-port", "privileged-source", "client 700 -> 80: a privileged source port toward a service that does not use them", privileged(700, 80)},
+		{"server-port-40000.pcap", "ephemeral-range", "listener-in-ephemeral-range", "server listening on 40000 (inside Linux's 32768-60999) accepts 5 clients; flag its first SYN/ACK, never treat 40000 as a client port", server40000},
+		{"port-exhaustion.pcap.gz", "port-exhaustion", "exhaustion", "one client, 30000 connections to 203.0.113.10:443 in 57 s (SYN, SYN/ACK, RST each); ports 32768-60999 run out and wrap: the first SYN on a port used < 60 s earlier is flagged", exhaustion(30000)},
+		{"port-exhaustion-500.pcap", "port-exhaustion", "below-exhaustion", "500 connections in 57 s from one client to one server:port: busy but far from exhausting the range", exhaustion(500)},
+		{"syn-retransmitted-unanswered.pcap", "port-reuse", "syn-retransmission", "SYN retransmitted 3 times (1, 2, 4 s) with the same ISN, never answered: retransmissions, not reuse", synUnanswered},
+		{"dns-fixed-source-port.pcap", "dns-fixed-port", "fixed-source-port", "50 DNS queries from one source port (33333): every query is flagged", dnsQueries(true)},
+		{"dns-random-source-ports.pcap", "dns-fixed-port", "random-source-ports", "50 DNS queries from random source ports (32768-60999)", dnsQueries(false)},
+		{"sctp-init-reuse.pcap", "sctp-reuse", "new-initiate-tag", "SCTP association up (INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK); 30 s later a new INIT on the same ports with a new initiate tag", sctpReuse},
+	}
+}
+
+func ruleCaptures() []capture {
+	var caps []capture
+	for _, rc := range ruleCases() {
+		build, flagged := rc.build, new([]int)
+		caps = append(caps, capture{name: rc.name, desc: rc.note, flagged: flagged,
+			build: func() []pkt {
+				p, f := build()
+				*flagged = f
+				return p
+			}})
+	}
+	return caps
+}
+
+// writeCases writes cases.json: one object per capture with the frames the
+// rule must flag ("none" for non-cases). caps must have been built.
+func writeCases(path string, caps []capture) error {
+	type entry struct {
+		File    string `json:"file"`
+		Rule    string `json:"rule"`
+		Class   string `json:"class"`
+		Flagged any    `json:"flagged"`
+		Note    string `json:"note"`
+	}
+	b := []byte("[\n")
+	for i, rc := range ruleCases() {
+		var flagged any = *caps[i].flagged
+		if len(*caps[i].flagged) == 0 {
+			flagged = "none"
+		}
+		line, err := json.Marshal(entry{rc.name, rc.rule, rc.class, flagged, rc.note})
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = append(append(b, "  "...), line...)
+	}
+	return os.WriteFile(path, append(b, "\n]\n"...), 0o644)
+}
+
+// frameNo is the 1-based frame number of the next packet to be added.
+func (t *timeline) frameNo() int { return len(t.pkts) + 1 }
+
+func reuseRST() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	c := newConn(endpoint{cl, 38412}, endpoint{sv, 443}, 0x1b2c3d4e, 0x5f607182)
+	t.handshake(c, wan)
+	t.request(c, wan, 517, 1400)
+	t.tcp(time.Millisecond, c.rst(true))
+	t.wait(time.Second)
+	f := t.frameNo()
+	c = newConn(endpoint{cl, 38412}, endpoint{sv, 443}, 0x2c3d4e5f, 0x60718293)
+	t.handshake(c, wan)
+	t.request(c, wan, 517, 1400)
+	t.closeBy(c, true, wan)
+	return t.pkts, []int{f}
+}
+
+func timeWait(clientFirst bool, secs int) func() ([]pkt, []int) {
+	return func() ([]pkt, []int) {
+		cl, sv := clientServer()
+		var t timeline
+		c := newConn(endpoint{cl, 41000}, endpoint{sv, 443}, 0x0e1d2c3b, 0x4a596877)
+		t.handshake(c, wan)
+		t.request(c, wan, 517, 1400)
+		t.closeBy(c, clientFirst, wan)
+		t.wait(time.Duration(secs) * time.Second)
+		f := t.frameNo()
+		// Linux's ISN clock ticks every 64 ns: the new ISN is ahead of the old.
+		c = newConn(endpoint{cl, 41000}, endpoint{sv, 443}, 0x0e1d2c3b+uint32(secs)*15625000, 0x9a8b7c6d)
+		t.handshake(c, wan)
+		t.request(c, wan, 517, 1400)
+		t.closeBy(c, true, wan)
+		if secs >= 60 {
+			return t.pkts, nil
+		}
+		return t.pkts, []int{f}
+	}
+}
+
+func reuseWhileOpen() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	c := newConn(endpoint{cl, 43999}, endpoint{sv, 5432}, 0x7a6b5c4d, 0x3e2f1a0b)
+	t.handshake(c, wan)
+	t.request(c, wan, 120, 300)
+	t.wait(10 * time.Second)
+	f := t.frameNo()
+	c = newConn(endpoint{cl, 43999}, endpoint{sv, 5432}, 0x1f2e3d4c, 0x5b6a7988)
+	t.handshake(c, wan)
+	t.request(c, wan, 120, 300)
+	t.closeBy(c, true, wan)
+	return t.pkts, []int{f}
+}
+
+func synAckOnly() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	c := newConn(endpoint{cl, 44100}, endpoint{sv, 80}, 0x01020304, 0x05060708)
+	t.handshake(c, wan)
+	t.request(c, wan, 300, 900)
+	t.closeBy(c, true, wan)
+	t.wait(3 * time.Second)
+	f := t.frameNo()
+	c = newConn(endpoint{cl, 44100}, endpoint{sv, 80}, 0x11121314, 0x15161718) // SYN not captured
+	t.tcp(0, c.synAck())
+	t.tcp(40*time.Microsecond, c.ack(true))
+	t.request(c, wan, 300, 900)
+	return t.pkts, []int{f}
+}
+
+func sameISNAfterClose() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	c := newConn(endpoint{cl, 44200}, endpoint{sv, 443}, 0x44444444, 0x55555555)
+	t.handshake(c, wan)
+	t.request(c, wan, 517, 1400)
+	t.closeBy(c, true, wan)
+	t.wait(5 * time.Second)
+	f := t.frameNo()
+	c = newConn(endpoint{cl, 44200}, endpoint{sv, 443}, 0x44444444, 0x66666666)
+	t.handshake(c, wan)
+	t.closeBy(c, true, wan)
+	return t.pkts, []int{f}
+}
+
+// shortConns appends count short connections from cl to sv:sport, one every
+// gap, the client ports given by port(i).
+func shortConns(t *timeline, cl, sv *host, sport uint16, count int, gap time.Duration, port func(i int) uint16) {
+	for i := range count {
+		isn := uint32(i)*0x9e3779b9 + 0x12345
+		c := newConn(endpoint{cl, port(i)}, endpoint{sv, sport}, isn, isn^0xdeadbeef)
+		t.handshake(c, wan)
+		t.request(c, wan, 200, 600)
+		t.closeBy(c, true, wan)
+		t.wait(gap)
+	}
+}
+
+func port5000() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	r := rand.New(rand.NewPCG(5000, 1))
+	shortConns(&t, cl, sv, 443, 10, 2*time.Second, func(int) uint16 { return uint16(32768 + r.IntN(28232)) })
+	f := t.frameNo()
+	shortConns(&t, cl, sv, 443, 1, 2*time.Second, func(int) uint16 { return 5000 })
+	shortConns(&t, cl, sv, 443, 10, 2*time.Second, func(int) uint16 { return uint16(32768 + r.IntN(28232)) })
+	return t.pkts, []int{f}
+}
+
+func windowsPorts() ([]pkt, []int) {
+	cl, sv := newHost("192.168.1.57", 128), newHost("203.0.113.10", 52)
+	cl.windows = true
+	var t timeline
+	// Windows hands out ports sequentially; other applications' connections
+	// (not captured) take the ports in between.
+	shortConns(&t, cl, sv, 443, 40, 1500*time.Millisecond, func(i int) uint16 { return uint16(60990 + i*113) })
+	return t.pkts, nil
+}
+
+func privileged(cport, sport uint16) func() ([]pkt, []int) {
+	return func() ([]pkt, []int) {
+		cl, sv := clientServer()
+		var t timeline
+		shortConns(&t, cl, sv, sport, 1, 0, func(int) uint16 { return cport })
+		if sport == 2049 {
+			return t.pkts, nil
+		}
+		return t.pkts, []int{1}
+	}
+}
+
+func server40000() ([]pkt, []int) {
+	sv := newHost("192.168.1.80", 64)
+	var t timeline
+	for i := range 5 {
+		cl := newHost(fmt.Sprintf("192.168.1.%d", 10*(i+1)), 64)
+		isn := uint32(i+1) * 0x13579bdf
+		c := newConn(endpoint{cl, uint16(50000 + i*7919)}, endpoint{sv, 40000}, isn, ^isn)
+		t.handshake(c, lan)
+		t.request(c, lan, 64, 64)
+		t.closeBy(c, true, lan)
+		t.wait(time.Second)
+	}
+	return t.pkts, []int{2}
+}
+
+// exhaustion: one client opens n connections to one server port within
+// 57 s, each SYN, SYN/ACK, then an RST from the client (a health checker
+// closing with SO_LINGER 0). Ports go up from 32768 and wrap after 60999.
+func exhaustion(n int) func() ([]pkt, []int) {
+	return func() ([]pkt, []int) {
+		cl, sv := clientServer()
+		var t timeline
+		gap := 57 * time.Second / time.Duration(n)
+		const lo, size = 32768, 60999 - 32768 + 1
+		var flagged []int
+		for i := range n {
+			if i == size {
+				flagged = append(flagged, t.frameNo())
+			}
+			isn := uint32(i)*0x9e3779b9 + 0x2468ace
+			c := newConn(endpoint{cl, uint16(lo + i%size)}, endpoint{sv, 443}, isn, isn^0x0badf00d)
+			t.now = time.Duration(i) * gap
+			t.tcp(0, c.syn())
+			t.tcp(lan, c.synAck())
+			t.tcp(20*time.Microsecond, c.rst(true))
+		}
+		return t.pkts, flagged
+	}
+}
+
+func synUnanswered() ([]pkt, []int) {
+	cl, sv := clientServer()
+	var t timeline
+	c := newConn(endpoint{cl, 45321}, endpoint{sv, 8443}, 0x3a3a3a3a, 0)
+	t.tcp(0, c.syn())
+	for _, d := range []time.Duration{1, 2, 4} {
+		t.tcp(d*time.Second, c.syn())
+	}
+	return t.pkts, nil
+}
+
+func dnsQueries(fixed bool) func() ([]pkt, []int) {
+	return func() ([]pkt, []int) {
+		cl, res := newHost("192.168.1.23", 64), newHost("192.168.1.1", 64)
+		r := rand.New(rand.NewPCG(53, 53))
+		var t timeline
+		var flagged []int
+		names := []string{"www.example.com", "mail.example.org", "cdn.example.net", "api.example.com", "ntp.example.org"}
+		for i := range 50 {
+			port := uint16(33333)
+			if !fixed {
+				port = uint16(32768 + r.IntN(28232))
+			} else {
+				flagged = append(flagged, t.frameNo())
+			}
+			q := dnsQuery(uint16(r.Uint32()), names[i%len(names)])
+			addr := []byte{198, 51, 100, byte(10 + i%len(names))}
+			t.ip(700*time.Millisecond, udp(endpoint{cl, port}, endpoint{res, 53}, q))
+			t.ip(3*time.Millisecond, udp(endpoint{res, 53}, endpoint{cl, port}, dnsAnswer(q, addr)))
+		}
+		return t.pkts, flagged
+	}
+}
+
+func sctpReuse() ([]pkt, []int) {
+	cl, sv := clientServer()
+	a, z := endpoint{cl, 36412}, endpoint{sv, 36412} // S1AP-style fixed ports
+	var t timeline
+	var flagged []int
+	for i, tag := range []uint32{0x1eaf0001, 0x2bad0002} {
+		if i > 0 {
+			t.wait(30 * time.Second)
+			flagged = append(flagged, t.frameNo())
+		}
+		t.ip(0, sctpInit(a, z, tag, false))
+		t.ip(wan, sctpInit(z, a, tag, true))
+		t.ip(40*time.Microsecond, sctpChunk(a, z, tag^0x13572468, layers.SCTPChunkTypeCookieEcho, payload(32, tag)))
+		t.ip(wan, sctpChunk(z, a, tag, layers.SCTPChunkTypeCookieAck, nil))
+	}
+	return t.pkts, flagged
+}
