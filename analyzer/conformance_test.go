@@ -133,3 +133,11 @@ func TestConformanceCorpus(t *testing.T) {
 	}
 	conformance(t, *corpusDir, "truth.jsonl")
 }
+
+// The project's own captures (testdata/), with Wireshark's answers stored
+// beside them by the oracle.
+func TestConformanceTestdata(t *testing.T) {
+	for _, dir := range []string{"../testdata/captures", "../testdata/rules"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) { conformance(t, dir, "expected.jsonl") })
+	}
+}

@@ -73,6 +73,13 @@ type Conversation struct {
 	NextStream     int     // the conversation that reused this one's ports; -1 if none
 	ReusedBy       Segment // the frame that started this conversation by reusing ports
 	ReusedBySYNACK bool    // true when that frame was a SYN/ACK
+	// NextSeq is, per direction, the sequence number after the highest
+	// one sent (seq + length + SYN + FIN): RFC 6191 compares a new ISN
+	// with it when there are no timestamps.
+	NextSeq [2]uint32
+	// ICMPErrors counts TCP headers of this conversation quoted in ICMP
+	// errors (an unreachable answering a SYN, for instance).
+	ICMPErrors int
 }
 
 // Segment names one frame of a conversation and what it carried.

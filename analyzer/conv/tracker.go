@@ -64,9 +64,14 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 		t.Conversations[old].NextStream = int(idx)
 		c = &t.Conversations[idx]
 		dir = FromA
-		c.ReusedBy = segmentOf(frame, ts, p)
-		c.ReusedBySYNACK = p.Flags.Has(decode.ACK)
-		res = Result{Stream: c.Stream, Dir: dir, Reused: true}
+		res = Result{Stream: c.Stream, Dir: dir}
+		// Wireshark 4.4 runs no TCP analysis inside ICMP errors: a quoted
+		// SYN splits the stream but is not flagged.
+		if !p.InICMPError {
+			c.ReusedBy = segmentOf(frame, ts, p)
+			c.ReusedBySYNACK = p.Flags.Has(decode.ACK)
+			res.Reused = true
+		}
 	}
 	c.record(frame, ts, length, dir, p)
 	return res
@@ -120,7 +125,9 @@ func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decod
 	if f.Has(decode.FIN | decode.ACK) {
 		c.SawFINACK = true
 	}
-	c.recordEvidence(frame, ts, dir, p)
+	if !p.InICMPError { // a quoted header is not a segment the host sent again
+		c.recordEvidence(frame, ts, dir, p)
+	}
 }
 
 func (c *Conversation) recordEvidence(frame int, ts int64, dir Dir, p *decode.Packet) {
@@ -145,5 +152,19 @@ func (c *Conversation) recordEvidence(frame int, ts int64, dir Dir, p *decode.Pa
 	}
 	if p.Options.HasTS {
 		c.LastTSVal[dir], c.HasTS[dir] = p.Options.TSVal, true
+	}
+	if p.InICMPError {
+		c.ICMPErrors++
+		return
+	}
+	next := p.Seq + uint32(p.PayloadLen)
+	if f.Has(decode.SYN) {
+		next++
+	}
+	if f.Has(decode.FIN) {
+		next++
+	}
+	if c.Packets[dir] == 1 || int32(next-c.NextSeq[dir]) > 0 {
+		c.NextSeq[dir] = next
 	}
 }

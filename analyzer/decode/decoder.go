@@ -20,11 +20,6 @@ type Decoder struct {
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
 
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
-	sll   layers.LinuxSLL
-	sll2  layers.LinuxSLL2
-	loop  layers.Loopback
 	ip4   ipv4Layer
 	ip6   ipv6Layer
 	ext6  layers.IPv6ExtensionSkipper
@@ -32,12 +27,12 @@ type Decoder struct {
 	tcp   tcpLayer
 	udp   udpLayer
 	sctp  sctpLayer
-	gre   layers.GRE
 	icmp4 icmpv4Layer
 	icmp6 icmpv6Layer
 	vxlan layers.VXLAN
 	gnv   layers.Geneve
 
+	links []gopacket.DecodingLayer // link layers and tunnels (link.go, tunnel.go)
 	frags fragments
 	ip    ipPayload // the innermost IP payload decoded so far
 
@@ -53,6 +48,7 @@ func NewDecoder() *Decoder {
 	d.tcp.d, d.udp.d, d.sctp.d = d, d, d
 	d.icmp4.d, d.icmp6.d = d, d
 	d.frags.init()
+	d.links = d.linkLayers()
 	return d
 }
 
@@ -63,10 +59,12 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 	// The extension skipper goes before the fragment layer: both claim
 	// LayerTypeIPv6Fragment and the later one wins.
 	p := gopacket.NewDecodingLayerParser(first,
-		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop,
 		&d.ip4, &d.ip6, &d.ext6, &d.frag6,
-		&d.tcp, &d.udp, &d.sctp, &d.gre, &d.icmp4, &d.icmp6,
+		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6,
 		&d.vxlan, &d.gnv)
+	for _, l := range d.links {
+		p.AddDecodingLayer(l)
+	}
 	p.IgnoreUnsupported = true
 	d.parsers[first] = p
 	return p
@@ -77,13 +75,31 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 	switch link {
 	case capture.LinkEthernet:
-		return layers.LayerTypeEthernet, true
+		return layerEther, true
 	case capture.LinkLinuxSLL:
-		return layers.LayerTypeLinuxSLL, true
+		return layerSLL, true
 	case capture.LinkLinuxSLL2:
-		return layers.LayerTypeLinuxSLL2, true
+		return layerSLL2, true
 	case capture.LinkNull, capture.LinkLoop:
-		return layers.LayerTypeLoopback, true
+		return layerNull, true
+	case 7: // ARCNET (BSD)
+		return layerARCNETBSD, true
+	case 129: // ARCNET (Linux)
+		return layerARCNET, true
+	case 9, 50: // PPP, PPP in HDLC framing
+		return layerPPP, true
+	case 51: // PPPoE
+		return layerPPPoE, true
+	case 104: // Cisco HDLC
+		return layerCHDLC, true
+	case 10: // FDDI
+		return layerFDDI, true
+	case 178: // Juniper Ethernet
+		return layerJuniper, true
+	case 239: // Linux NFLOG
+		return layerNFLOG, true
+	case 242: // IP over InfiniBand
+		return layerIPoIB, true
 	case capture.LinkIPv4:
 		return layers.LayerTypeIPv4, true
 	case capture.LinkIPv6:
@@ -110,12 +126,6 @@ func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
 	// Errors here are malformed or truncated inner layers; what was
 	// decoded before them stands, as in Wireshark.
 	_ = d.parser(first).DecodeLayers(data, &d.decoded)
-	for _, t := range d.decoded {
-		if t == layers.LayerTypeDot1Q {
-			p.VLAN = int(d.dot1q.VLANIdentifier)
-			break
-		}
-	}
 	d.pkt = nil
 	return nil
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"net/netip"
 
 	"github.com/gopacket/gopacket"
@@ -15,6 +16,8 @@ import (
 // ipPayload remembers where the transport header's IP payload starts and
 // how long the IP header says it is, so the transport can compute its
 // payload length from the lengths on the wire, not from what was captured.
+var errBadVersion = errors.New("IP version does not match its link type")
+
 type ipPayload struct {
 	data    []byte
 	claimed int
@@ -48,6 +51,9 @@ type ipv4Layer struct {
 }
 
 func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) == 0 || data[0]>>4 != 4 {
+		return errBadVersion
+	}
 	if err := l.IPv4.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
@@ -59,7 +65,7 @@ func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 		d.pkt.TTL, d.pkt.IPID = l.TTL, uint32(l.Id)
 	}
 	hlen := int(l.IHL) * 4
-	l.payload, l.next = l.IPv4.Payload, l.Protocol.LayerType()
+	l.payload, l.next = l.IPv4.Payload, ipProtocolLayer(l.Protocol)
 	d.ip = ipPayload{data: data[hlen:], claimed: int(l.Length) - hlen}
 
 	offset := int(l.FragOffset) * 8
@@ -103,6 +109,9 @@ type ipv6Layer struct {
 }
 
 func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) == 0 || data[0]>>4 != 6 {
+		return errBadVersion
+	}
 	if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
@@ -157,6 +166,13 @@ func (l *ipv6FragmentLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedb
 	l.payload = head
 	d.ip = ipPayload{data: head, claimed: total}
 	return nil
+}
+
+func (l *ipv6Layer) NextLayerType() gopacket.LayerType {
+	if l.HopByHop != nil {
+		return ipProtocolLayer(l.HopByHop.NextHeader)
+	}
+	return ipProtocolLayer(l.NextHeader)
 }
 
 func (l *ipv6FragmentLayer) NextLayerType() gopacket.LayerType { return l.next }

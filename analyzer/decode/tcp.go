@@ -10,14 +10,12 @@ import (
 
 var (
 	errShortTCP  = errors.New("TCP header shorter than 20 bytes")
-	errBogusTCP  = errors.New("TCP header length below 20")
 	errShortUDP  = errors.New("UDP header shorter than 8 bytes")
 	errShortSCTP = errors.New("SCTP header shorter than 12 bytes")
 )
 
 // tcpLayer decodes a TCP header as Wireshark does for conversation
-// tracking: the 20 fixed bytes must be there and the header length must be
-// sane, but options cut off by the snap length are no reason to ignore the
+// tracking: the 20 fixed bytes must be there, but options cut off by the snap length are no reason to ignore the
 // segment (gopacket's TCP layer rejects those, and allocates for options).
 type tcpLayer struct {
 	d *Decoder
@@ -32,10 +30,9 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 		df.SetTruncated()
 		return errShortTCP
 	}
-	hlen := int(data[12]>>4) * 4
-	if hlen < 20 {
-		return errBogusTCP
-	}
+	// Wireshark 4.4 looks the conversation up before it checks the
+	// header length, so a bogus length still counts as a segment.
+	hlen := max(20, int(data[12]>>4)*4)
 	p := l.d.pkt
 	p.Transport = TCP
 	p.SrcPort = binary.BigEndian.Uint16(data[0:2])
@@ -92,7 +89,8 @@ func parseTCPOptions(opts []byte, o *TCPOptions) {
 // is from the ports (VXLAN and Geneve tunnels carry further IP headers).
 type udpLayer struct {
 	layers.UDP
-	d *Decoder
+	d     *Decoder
+	bogus bool
 }
 
 func (l *udpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -103,6 +101,8 @@ func (l *udpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	if err := l.UDP.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
+	// Wireshark stops at a bogus length (below 8, as BIG TCP's 0 is).
+	l.bogus = l.Length < 8
 	p := l.d.pkt
 	p.Transport = UDP
 	p.SrcPort, p.DstPort = uint16(l.SrcPort), uint16(l.DstPort)
@@ -111,11 +111,10 @@ func (l *udpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 }
 
 func (l *udpLayer) NextLayerType() gopacket.LayerType {
-	switch t := l.UDP.NextLayerType(); t {
-	case layers.LayerTypeVXLAN, layers.LayerTypeGeneve:
-		return t
+	if l.bogus || l.d.inError {
+		return gopacket.LayerTypeZero
 	}
-	return gopacket.LayerTypeZero
+	return udpPortLayer(uint16(l.SrcPort), uint16(l.DstPort))
 }
 
 // sctpLayer records the ports and, for INIT and INIT ACK, the initiate tag.
