@@ -125,9 +125,11 @@ func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decod
 	if f.Has(decode.FIN | decode.ACK) {
 		c.SawFINACK = true
 	}
-	if !p.InICMPError { // a quoted header is not a segment the host sent again
-		c.recordEvidence(frame, ts, dir, p)
+	if p.InICMPError { // a quoted header is not a segment the host sent again
+		c.ICMPErrors++
+		return
 	}
+	c.recordEvidence(frame, ts, dir, p)
 }
 
 func (c *Conversation) recordEvidence(frame int, ts int64, dir Dir, p *decode.Packet) {
@@ -152,10 +154,6 @@ func (c *Conversation) recordEvidence(frame int, ts int64, dir Dir, p *decode.Pa
 	}
 	if p.Options.HasTS {
 		c.LastTSVal[dir], c.HasTS[dir] = p.Options.TSVal, true
-	}
-	if p.InICMPError {
-		c.ICMPErrors++
-		return
 	}
 	next := p.Seq + uint32(p.PayloadLen)
 	if f.Has(decode.SYN) {
