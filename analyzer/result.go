@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/capture"
@@ -26,6 +27,8 @@ type Result struct {
 	FirstTime, LastTime int64
 	Frames              []Frame
 	Conversations       []conv.Conversation
+	UDPFlows            []conv.UDPFlow
+	Associations        []conv.Association
 	Flags               []rules.Flag
 	// Error says why reading stopped early ("" when the file was read
 	// whole); ErrorFrame and ErrorOffset say where.
@@ -41,7 +44,18 @@ type Result struct {
 
 // Judge (re)runs the rules with new options, without reading again.
 func (r *Result) Judge(opts Options) {
-	r.Flags = rules.Judge(&rules.Input{Conversations: r.Conversations}, opts.Rules)
+	r.Flags = rules.Judge(r.rulesInput(), opts.Rules)
+}
+
+func (r *Result) rulesInput() *rules.Input {
+	return &rules.Input{Conversations: r.Conversations, UDPFlows: r.UDPFlows,
+		Associations: r.Associations, End: r.LastTime}
+}
+
+// Hosts returns every TCP host's preset under opts, with what auto
+// inferred and from how many connections.
+func (r *Result) Hosts(opts Options) map[netip.Addr]rules.HostPreset {
+	return rules.ResolveHosts(r.rulesInput(), opts.Rules)
 }
 
 // Info describes the capture file's format.

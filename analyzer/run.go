@@ -33,6 +33,8 @@ type Run struct {
 	reader  *capture.Reader
 	decoder *decode.Decoder
 	tracker *conv.Tracker
+	udp     *conv.UDPTracker
+	sctp    *conv.SCTPTracker
 	pkt     decode.Packet
 	res     *Result
 	opts    Options
@@ -47,6 +49,8 @@ func Start(name string, r io.Reader, opts Options) *Run {
 	run := &Run{
 		decoder: decode.NewDecoder(),
 		tracker: conv.NewTracker(),
+		udp:     conv.NewUDPTracker(),
+		sctp:    conv.NewSCTPTracker(),
 		res:     &Result{File: name},
 		opts:    opts,
 	}
@@ -114,9 +118,14 @@ func (run *Run) add(cp *capture.Packet) {
 		res.undecoded++
 	}
 	fr.Transport = p.Transport
-	if p.Transport == decode.TCP {
+	switch p.Transport {
+	case decode.TCP:
 		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
 		fr.Stream = int32(t.Stream)
+	case decode.UDP:
+		run.udp.Add(frame, cp.Time, p)
+	case decode.SCTP:
+		run.sctp.Add(frame, cp.Time, p)
 	}
 	res.Frames = append(res.Frames, fr)
 }
@@ -131,6 +140,8 @@ func (run *Run) Result() *Result {
 		res.reader = run.reader
 	}
 	res.Conversations = run.tracker.Conversations
+	res.UDPFlows = run.udp.Flows
+	res.Associations = run.sctp.Associations
 	res.Judge(run.opts)
 	return res
 }

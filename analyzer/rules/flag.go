@@ -18,8 +18,20 @@ const (
 type Kind string
 
 const (
-	ReusedPorts Kind = "tcp.reused_ports"
+	ReusedPorts       Kind = "tcp.reused_ports"
+	OutsideEphemeral  Kind = "port.outside_ephemeral"
+	PrivilegedSource  Kind = "port.privileged_source"
+	ServerInEphemeral Kind = "port.server_in_ephemeral"
+	FastReuse         Kind = "tcp.fast_reuse"
+	Exhaustion        Kind = "port.exhaustion"
+	SYNUnanswered     Kind = "tcp.syn_unanswered"
+	FixedSourcePort   Kind = "udp.fixed_source_port"
+	SCTPReusedPorts   Kind = "sctp.reused_ports"
 )
+
+// Kinds lists every kind, Wireshark's first.
+var Kinds = []Kind{ReusedPorts, OutsideEphemeral, PrivilegedSource, ServerInEphemeral,
+	FastReuse, Exhaustion, SYNUnanswered, FixedSourcePort, SCTPReusedPorts}
 
 // Flag is one finding about one frame.
 type Flag struct {
@@ -27,7 +39,7 @@ type Flag struct {
 	Kind     Kind     `json:"kind"`
 	Class    string   `json:"class,omitempty"`
 	Severity Severity `json:"severity"`
-	Stream   int      `json:"stream"` // tcp.stream, -1 when not TCP
+	Stream   int      `json:"stream"` // tcp.stream, -1 when not TCP (or not one stream)
 	Message  string   `json:"message"`
 	// Explanation names the evidence: frames, times, numbers.
 	Explanation string `json:"explanation"`

@@ -8,16 +8,42 @@ import (
 	"github.com/portlens/portlens/analyzer/conv"
 )
 
-// Input is what the tracker recorded for the rules to judge.
+// Input is what the trackers recorded for the rules to judge.
 type Input struct {
 	Conversations []conv.Conversation
+	UDPFlows      []conv.UDPFlow
+	Associations  []conv.Association
+	// End is the time of the capture's last packet (ns): connections
+	// still open keep their ports busy until then.
+	End int64
+}
+
+// rule is one rule: what the tracker recorded and the hosts' presets in,
+// flags out.
+type rule func(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag
+
+var allRules = []rule{
+	func(in *Input, s Settings, pf func(netip.Addr) Preset) []Flag {
+		return ReusedPortsFlags(in.Conversations, s, pf)
+	},
+	outsideEphemeral,
+	privilegedSource,
+	serverInEphemeral,
+	fastReuse,
+	exhaustion,
+	synUnanswered,
+	fixedDNSPort,
+	sctpReused,
 }
 
 // Judge runs every rule over the input and returns the flags in frame order.
 func Judge(in *Input, s Settings) []Flag {
-	p := s.preset()
-	presetFor := func(netip.Addr) Preset { return p }
-	flags := ReusedPortsFlags(in.Conversations, s, presetFor)
+	s = s.withDefaults()
+	presetFor := presetFunc(ResolveHosts(in, s), s.preset())
+	var flags []Flag
+	for _, r := range allRules {
+		flags = append(flags, r(in, s, presetFor)...)
+	}
 	slices.SortStableFunc(flags, func(a, b Flag) int {
 		return cmp.Or(cmp.Compare(a.Frame, b.Frame), cmp.Compare(a.Kind, b.Kind))
 	})

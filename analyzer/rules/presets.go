@@ -69,22 +69,78 @@ func LookupPreset(name string) (Preset, bool) {
 	return Preset{}, false
 }
 
-// Settings are the rules' inputs besides the capture.
+// Settings are the rules' inputs besides the capture. The zero value of
+// every threshold means its default (see DefaultSettings), so a view can
+// fill in only what the user changed.
 type Settings struct {
 	// Preset names a built-in preset, "custom", or "auto" (infer per
 	// client host, falling back to Default).
 	Preset string
 	// Default is the preset used where auto has too few samples.
 	Default string
-	// Ephemeral and TimeWait override the preset's values when non-zero.
+	// Ephemeral and TimeWait override the preset's values when non-zero
+	// (under auto: the fallback's values; an inferred preset keeps its own).
 	Ephemeral Range
 	TimeWait  time.Duration
+
+	// AutoMinConnections is how many connections a host must have opened
+	// before auto infers its preset; AutoShare the share of their source
+	// ports the inferred range must hold.
+	AutoMinConnections int
+	AutoShare          float64
+	// ExhaustionShare is the share of the ephemeral range that one client
+	// must keep busy toward one destination for port.exhaustion.
+	ExhaustionShare float64
+	// SYNMin is how many SYNs (the first and its retransmissions) without
+	// answer make tcp.syn_unanswered.
+	SYNMin int
+	// DNSMinQueries is how many DNS queries from one source port make
+	// udp.fixed_source_port.
+	DNSMinQueries int
 }
 
-// DefaultSettings judges against Linux.
-func DefaultSettings() Settings { return Settings{Preset: "linux", Default: "linux"} }
+// Defaults of the thresholds.
+const (
+	DefaultAutoMinConnections = 10
+	DefaultAutoShare          = 0.95
+	DefaultExhaustionShare    = 0.80
+	DefaultSYNMin             = 2
+	DefaultDNSMinQueries      = 10
+)
 
-// preset resolves the settings to one preset (auto resolves per host).
+// DefaultSettings judges against Linux with the default thresholds.
+func DefaultSettings() Settings {
+	return Settings{Preset: "linux", Default: "linux"}.withDefaults()
+}
+
+// withDefaults fills zero thresholds with their defaults.
+func (s Settings) withDefaults() Settings {
+	if s.Preset == "" {
+		s.Preset = "linux"
+	}
+	if s.Default == "" || s.Default == "auto" || s.Default == "custom" {
+		s.Default = "linux"
+	}
+	if s.AutoMinConnections <= 0 {
+		s.AutoMinConnections = DefaultAutoMinConnections
+	}
+	if s.AutoShare <= 0 || s.AutoShare > 1 {
+		s.AutoShare = DefaultAutoShare
+	}
+	if s.ExhaustionShare <= 0 || s.ExhaustionShare > 1 {
+		s.ExhaustionShare = DefaultExhaustionShare
+	}
+	if s.SYNMin < 2 {
+		s.SYNMin = DefaultSYNMin
+	}
+	if s.DNSMinQueries < 2 {
+		s.DNSMinQueries = DefaultDNSMinQueries
+	}
+	return s
+}
+
+// preset resolves the settings to one preset: the chosen one, or for
+// auto the fallback. Auto's per-host inference is ResolveHosts.
 func (s Settings) preset() Preset {
 	name := s.Preset
 	if name == "auto" || name == "" || name == "custom" {
@@ -95,13 +151,21 @@ func (s Settings) preset() Preset {
 		p = Presets[0]
 	}
 	if s.Preset == "custom" {
-		p.Name, p.Label, p.Source = "custom", "custom", "set by the user"
+		p.Name, p.Label = "custom", "custom"
+		p.Source = "set by the user (--os custom)"
 	}
-	if s.Ephemeral.Hi != 0 {
+	var over []string
+	if s.Ephemeral.Hi != 0 && s.Ephemeral != p.Ephemeral {
 		p.Ephemeral = s.Ephemeral
+		over = append(over, "ephemeral range "+s.Ephemeral.String())
 	}
-	if s.TimeWait != 0 {
+	if s.TimeWait != 0 && s.TimeWait != p.TimeWait {
 		p.TimeWait = s.TimeWait
+		over = append(over, "TIME_WAIT "+formatDuration(s.TimeWait))
+	}
+	if len(over) > 0 && s.Preset != "custom" {
+		p.Label += " (adjusted)"
+		p.Source = strings.Join(over, " and ") + " set by the user; otherwise " + p.Source
 	}
 	return p
 }

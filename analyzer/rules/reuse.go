@@ -43,7 +43,8 @@ func ReusedPortsFlags(convs []conv.Conversation, s Settings, presetFor func(neti
 		if c.ReusedBy.Frame == 0 || c.PrevStream < 0 {
 			continue
 		}
-		r := reuse{cur: c, prev: &convs[c.PrevStream], preset: presetFor(c.A.Addr())}
+		r := reuse{cur: c, prev: &convs[c.PrevStream]}
+		r.preset = presetFor(r.holder().Addr())
 		flags = append(flags, r.flag())
 	}
 	return flags
@@ -56,6 +57,18 @@ func (r reuse) oldDir() conv.Dir {
 		return conv.FromA
 	}
 	return conv.FromB
+}
+
+// holder is the endpoint whose clock judges the reuse: after a FIN close
+// the side that closed first, which holds TIME_WAIT; otherwise the sender
+// of the reusing segment.
+func (r reuse) holder() netip.AddrPort {
+	if r.prev.End() == conv.Fin {
+		d, _ := r.prev.ClosedFirstBy()
+		closer, _ := endpointsOf(r.prev, d)
+		return closer
+	}
+	return r.cur.A
 }
 
 // sinceEnd is the time from the earlier conversation's last packet to the
@@ -140,8 +153,12 @@ func (r reuse) describeEnd() string {
 		d, _ := prev.ClosedFirstBy()
 		src, _ := endpointsOf(prev, d)
 		fin := prev.FirstFIN[d]
-		return fmt.Sprintf("It was closed with FIN, first by %s in frame %d; its last packet, frame %d, was %s before this one.",
-			src, fin.Frame, prev.LastFrame, since)
+		half := ""
+		if prev.FirstFIN[d.Reverse()].Frame == 0 {
+			half = " (only that side sent a FIN: the close was not complete in the capture)"
+		}
+		return fmt.Sprintf("It was closed with FIN, first by %s in frame %d%s; its last packet, frame %d, was %s before this one.",
+			src, fin.Frame, half, prev.LastFrame, since)
 	}
 	return fmt.Sprintf("It never closed in the capture (no FIN or RST); its last packet, frame %d, was %s before this one.",
 		prev.LastFrame, since)
@@ -151,36 +168,50 @@ func classWords(class string, r reuse) string {
 	p := r.preset
 	switch class {
 	case ClassMissingSYN:
-		return "No SYN for the new connection is in the capture: the SYN/ACK's new sequence number is what shows a new connection began (the SYN was lost or not captured)."
+		return "No SYN for the new connection is in the capture: the SYN/ACK's new sequence number is what shows a new connection began (the SYN was lost, not captured, or took another path)."
 	case ClassSameISN:
-		return "The new SYN repeats the old initial sequence number after the close: Wireshark 4.4 flags it, while 4.0 to 4.2 showed it as a retransmission."
+		return "The new SYN repeats the old initial sequence number after the close: Wireshark 4.4 flags it as a reuse, while Wireshark 4.0 to 4.2 showed it as a retransmission without the flag, so the two versions disagree on this frame."
 	case ClassAfterRST:
-		return "A reuse after an RST is typical of repeated attempts that are refused (nothing listening, or a firewall answering with RST)."
+		return "A reuse after an RST is typical of repeated attempts that are refused (nothing listening, or a firewall answering with RST); an RST leaves no TIME_WAIT behind."
 	case ClassInTimeWait:
-		d, _ := r.prev.ClosedFirstBy()
-		closer, _ := endpointsOf(r.prev, d)
-		return fmt.Sprintf("That is less than the %s TIME_WAIT of %s (%s): %s closed first and may still hold the ports in TIME_WAIT. %s",
-			p.Label, formatDuration(p.TimeWait), p.Source, closer, r.timestampWords())
+		return fmt.Sprintf("That is less than the TIME_WAIT of %s by %s: %s closed first and may still hold the ports in TIME_WAIT. %s",
+			formatDuration(p.TimeWait), presetWords(p), r.holder(), r.safetyWords())
 	case ClassAfterTimeWait:
-		return fmt.Sprintf("That is longer than the %s TIME_WAIT of %s (%s): ordinary recycling of a port.",
-			p.Label, formatDuration(p.TimeWait), p.Source)
+		return fmt.Sprintf("That is longer than the TIME_WAIT of %s by %s: ordinary recycling of a port.",
+			formatDuration(p.TimeWait), presetWords(p))
 	}
 	return "The earlier connection was still open as far as the capture shows: a half-open peer, a restarted client, or a NAT handing out the same port."
 }
 
-// timestampWords applies RFC 6191: a SYN may reopen a tuple in TIME_WAIT
-// when its timestamp is higher than the old connection's last one.
-func (r reuse) timestampWords() string {
+// safetyWords applies RFC 6191 to a SYN that reopens a tuple in
+// TIME_WAIT: it is safe when its timestamp is higher than the old
+// connection's last one from that side or, without timestamps, when its
+// ISN is above the old connection's last sequence number.
+func (r reuse) safetyWords() string {
 	syn := r.cur.ReusedBy
 	od := r.oldDir()
-	if !syn.HasTS || !r.prev.HasTS[od] {
-		return "Without TCP timestamps on both connections, RFC 6191 cannot prove the reuse safe."
+	var b strings.Builder
+	if r.holder() == r.cur.A {
+		b.WriteString("The sender closed first, so its own stack let it reuse a port it held in TIME_WAIT (Linux net.ipv4.tcp_tw_reuse, or SO_REUSEADDR / a fixed port). ")
+	} else {
+		b.WriteString("The peer holds TIME_WAIT and accepts the SYN only if RFC 6191 finds it safe. ")
 	}
-	old := r.prev.LastTSVal[od]
-	if int32(syn.TSVal-old) > 0 {
-		return fmt.Sprintf("Its TCP timestamp %d is above the old connection's last %d, so RFC 6191 lets the peer accept it safely.", syn.TSVal, old)
+	if syn.HasTS && r.prev.HasTS[od] {
+		old := r.prev.LastTSVal[od]
+		if int32(syn.TSVal-old) > 0 {
+			fmt.Fprintf(&b, "Its TCP timestamp %d is above the old connection's last %d from that side: RFC 6191 makes the reuse safe.", syn.TSVal, old)
+		} else {
+			fmt.Fprintf(&b, "Its TCP timestamp %d is not above the old connection's last %d from that side: RFC 6191 does not make it safe.", syn.TSVal, old)
+		}
+		return b.String()
 	}
-	return fmt.Sprintf("Its TCP timestamp %d is not above the old connection's last %d: RFC 6191 does not make it safe.", syn.TSVal, old)
+	last := r.prev.NextSeq[od]
+	if int32(syn.Seq-last) > 0 {
+		fmt.Fprintf(&b, "Without TCP timestamps on both connections RFC 6191 compares sequence numbers: the new ISN %d is above the old connection's last sequence number %d, so the reuse is safe.", syn.Seq, last)
+	} else {
+		fmt.Fprintf(&b, "Without TCP timestamps on both connections RFC 6191 compares sequence numbers: the new ISN %d is not above the old connection's last sequence number %d, so it is not safe (the peer may answer with an ACK of the old connection).", syn.Seq, last)
+	}
+	return b.String()
 }
 
 var reuseAdvice = map[string]string{
@@ -190,29 +221,4 @@ var reuseAdvice = map[string]string{
 	ClassWhileOpen:     "Check for a client that restarted without closing, a half-open peer, or a NAT reusing ports.",
 	ClassMissingSYN:    "Capture closer to the client, or check for loss on the path of the SYN.",
 	ClassSameISN:       "Compare Wireshark versions with care: 4.0-4.2 do not flag this; check for retransmitted SYNs after a reset.",
-}
-
-func endpointsOf(c *conv.Conversation, d conv.Dir) (src, dst netip.AddrPort) {
-	if d == conv.FromA {
-		return c.A, c.B
-	}
-	return c.B, c.A
-}
-
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "-" + formatDuration(-d)
-	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%.3f s", d.Seconds())
-	}
-	return d.Round(time.Second).String()
-}
-
-func formatTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000 UTC")
 }

@@ -1,0 +1,161 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/portlens/portlens/analyzer/conv"
+)
+
+// Exhaustion classes.
+const (
+	ClassBusy   = "busy"   // ports open or in TIME_WAIT reached the threshold
+	ClassCycled = "cycled" // more connections within one TIME_WAIT than the range has ports
+)
+
+const exhaustionRule = "A client holds at most (range size) connections to one server address and port at once, counting " +
+	"those in TIME_WAIT; beyond that connect() fails with EADDRNOTAVAIL (Linux: 28232 ports, about 470 new connections a " +
+	"second over 60 s of TIME_WAIT; ../shared/reference/ephemeral-ports.md)"
+
+// busySpan is the time one connection keeps its client port: from its
+// first packet to its end, plus TIME_WAIT when the client closed first,
+// to the end of the capture when it never closed.
+type busySpan struct {
+	from, to int64
+	c        *conv.Conversation
+}
+
+func spanOf(c *conv.Conversation, clientDir conv.Dir, tw time.Duration, captureEnd int64) busySpan {
+	b := busySpan{from: c.FirstTime, to: c.LastTime, c: c}
+	switch c.End() {
+	case conv.Fin:
+		if d, _ := c.ClosedFirstBy(); d == clientDir {
+			b.to += int64(tw)
+		}
+	case conv.Open:
+		if c.Packets[clientDir.Reverse()] > 0 && captureEnd > b.to {
+			b.to = captureEnd
+		}
+	}
+	return b
+}
+
+type destKey struct {
+	client netip.Addr
+	server netip.AddrPort
+}
+
+// exhaustion flags, once per client and destination, a client that keeps
+// s.ExhaustionShare of its ephemeral range busy toward one server address
+// and port, or opens more connections within one TIME_WAIT than the range
+// has ports (it cycles through the range).
+func exhaustion(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+	groups := map[destKey][]busySpan{}
+	var order []destKey
+	for i := range in.Conversations {
+		c := &in.Conversations[i]
+		client, server, ok := opened(c)
+		if !ok {
+			continue
+		}
+		k := destKey{client.Addr(), server}
+		p := presetFor(k.client)
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], spanOf(c, c.ClientDir(), p.TimeWait, in.End))
+	}
+	var flags []Flag
+	for _, k := range order {
+		spans := groups[k]
+		p := presetFor(k.client)
+		size := p.Ephemeral.Size()
+		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
+		if len(spans) < min(need, size+1) {
+			continue
+		}
+		if f, ok := judgeDest(k, spans, p, need, s); ok {
+			flags = append(flags, f)
+		}
+	}
+	return flags
+}
+
+// judgeDest sweeps one client's connections to one destination.
+func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Flag, bool) {
+	size := p.Ephemeral.Size()
+	slices.SortStableFunc(spans, func(a, b busySpan) int { return cmp.Compare(a.from, b.from) })
+	// Busy ports: open plus in TIME_WAIT. At each start, the connections
+	// started so far minus those whose port was freed by then.
+	ends := make([]int64, len(spans))
+	for i, sp := range spans {
+		ends[i] = sp.to
+	}
+	slices.Sort(ends)
+	peak, busyAt, freed := 0, -1, 0
+	for i, sp := range spans {
+		for freed < len(ends) && ends[freed] <= sp.from {
+			freed++
+		}
+		if busy := i + 1 - freed; busy > peak {
+			peak = busy
+			if peak >= need && busyAt < 0 {
+				busyAt = i
+			}
+		}
+	}
+	// Cycling: starts within one TIME_WAIT beyond the range size.
+	cycledAt, most := -1, 0
+	lo := 0
+	for i, sp := range spans {
+		for sp.from-spans[lo].from >= int64(p.TimeWait) {
+			lo++
+		}
+		if n := i - lo + 1; n > most {
+			most = n
+			if n > size && cycledAt < 0 {
+				cycledAt = i
+			}
+		}
+	}
+	at, class := busyAt, ClassBusy
+	if at < 0 || (cycledAt >= 0 && cycledAt < at) {
+		at, class = cycledAt, ClassCycled
+	}
+	if at < 0 {
+		return Flag{}, false
+	}
+	c := spans[at].c
+	first := spans[0].c
+	span := time.Duration(spans[len(spans)-1].from - spans[0].from)
+	rate := 0.0
+	if span > 0 {
+		rate = float64(len(spans)-1) / span.Seconds()
+	}
+	sustainable := float64(size) / p.TimeWait.Seconds()
+	what := fmt.Sprintf("at this frame %d ports were busy (open or in TIME_WAIT), %.0f%% of the %d-port range, at or above the %.0f%% threshold",
+		need, 100*float64(need)/float64(size), size, 100*s.ExhaustionShare)
+	if class == ClassCycled {
+		what = fmt.Sprintf("this is connection %d opened to it within one TIME_WAIT (%s): more than the %d ports of the range, so ports come back while a client that closes first would still hold them",
+			size+1, formatDuration(p.TimeWait), size)
+	}
+	return Flag{
+		Frame: c.FirstFrame, Kind: Exhaustion, Class: class, Severity: Warning, Stream: c.Stream,
+		Message: fmt.Sprintf("%s nearly exhausts its ephemeral ports toward %s: peak %d busy of %d, %.1f connections/s",
+			k.client, k.server, peak, size, rate),
+		Explanation: fmt.Sprintf("%s opened %s to %s between frame %d and frame %d (%s, %.1f a second); %s. "+
+			"The peak was %d ports busy at once and at most %d connections were opened within one TIME_WAIT. "+
+			"The range %s and TIME_WAIT %s come from %s: it sustains about %.0f new connections a second to one destination.",
+			k.client, plural(len(spans), "connection"), k.server, first.FirstFrame, spans[len(spans)-1].c.FirstFrame,
+			formatDuration(span), rate, what, peak, most, p.Ephemeral, formatDuration(p.TimeWait), presetWords(p), sustainable),
+		Advice: "Reuse connections (keep-alive, pooling), spread load over more server addresses or ports, widen the ephemeral " +
+			"range, or let the server close first so the client keeps no TIME_WAIT. Behind a NAT, mind its per-destination limit " +
+			"(AWS NAT Gateway 55,000; Google Cloud NAT 64 ports per VM by default).",
+		Related: []int{first.FirstFrame},
+		Rule:    exhaustionRule,
+	}, true
+}

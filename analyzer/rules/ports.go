@@ -1,0 +1,196 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/portlens/portlens/analyzer/conv"
+)
+
+// portUse is one (host, port) as the rules see it: the connections that
+// used it in one role, in capture order.
+type portUse struct {
+	at    netip.AddrPort
+	convs []*conv.Conversation
+	peers map[netip.AddrPort]bool
+}
+
+// groupBy collects conversations under the endpoint pick returns (ok
+// false skips the conversation), in order of first appearance.
+func groupBy(convs []conv.Conversation, pick func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool)) []*portUse {
+	var order []*portUse
+	idx := map[netip.AddrPort]*portUse{}
+	for i := range convs {
+		c := &convs[i]
+		at, peer, ok := pick(c)
+		if !ok {
+			continue
+		}
+		u := idx[at]
+		if u == nil {
+			u = &portUse{at: at, peers: map[netip.AddrPort]bool{}}
+			idx[at] = u
+			order = append(order, u)
+		}
+		u.convs = append(u.convs, c)
+		u.peers[peer] = true
+	}
+	return order
+}
+
+// synSender picks the sender of a captured SYN (the initiator).
+func synSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
+	if c.SYN.Frame == 0 {
+		return netip.AddrPort{}, netip.AddrPort{}, false
+	}
+	src, dst := endpointsOf(c, c.SYNDir)
+	return src, dst, true
+}
+
+// frames lists the frame of seg(c) for each conversation after the first.
+func (u *portUse) others(seg func(c *conv.Conversation) conv.Segment) []int {
+	var out []int
+	for _, c := range u.convs[1:] {
+		out = append(out, seg(c).Frame)
+	}
+	return capRelated(out)
+}
+
+func synOf(c *conv.Conversation) conv.Segment    { return c.SYN }
+func synackOf(c *conv.Conversation) conv.Segment { return c.SYNACK }
+
+func (u *portUse) peerList() string {
+	peers := make([]netip.AddrPort, 0, len(u.peers))
+	for p := range u.peers {
+		peers = append(peers, p)
+	}
+	slices.SortFunc(peers, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	var w []string
+	for i, p := range peers {
+		if i == 3 {
+			w = append(w, fmt.Sprintf("%d more", len(peers)-3))
+			break
+		}
+		w = append(w, p.String())
+	}
+	return joinWords(w)
+}
+
+const outsideRule = "The ephemeral (dynamic) port range of the initiator's operating system: a connection opened " +
+	"with a port the OS chose lies inside it (RFC 6335 section 6; ../shared/reference/ephemeral-ports.md)"
+
+// outsideEphemeral flags, once per host and port, a SYN whose source port
+// (1024 or above: lower ones are port.privileged_source) lies outside the
+// ephemeral range of its host's preset.
+func outsideEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+	var flags []Flag
+	for _, u := range groupBy(in.Conversations, synSender) {
+		p := presetFor(u.at.Addr())
+		if u.at.Port() < 1024 || p.Ephemeral.Contains(u.at.Port()) {
+			continue
+		}
+		c := u.convs[0]
+		_, dst := endpointsOf(c, c.SYNDir)
+		why := "a fixed or explicitly bound source port, a host running another operating system than the preset, or a NAT rewriting ports"
+		if u.at.Port() < 49152 && p.Ephemeral.Lo >= 32768 {
+			why = "a port in the registered range 1024-49151, outside every modern default range except Linux's and FreeBSD's: usually bound explicitly by the application (a fixed source port), or rewritten by a NAT"
+		}
+		flags = append(flags, Flag{
+			Frame: c.SYN.Frame, Kind: OutsideEphemeral, Severity: Note, Stream: c.Stream,
+			Message: fmt.Sprintf("Source port %d of %s is outside its ephemeral range %s", u.at.Port(), u.at.Addr(), p.Ephemeral),
+			Explanation: fmt.Sprintf("Frame %d is a SYN from %s to %s. Port %d lies outside %s's ephemeral range %s, by %s. "+
+				"%s opened %s from this port in the capture (toward %s). Likely %s.",
+				c.SYN.Frame, u.at, dst, u.at.Port(), u.at.Addr(), p.Ephemeral, presetWords(p),
+				u.at.Addr(), plural(len(u.convs), "connection"), u.peerList(), why),
+			Advice: "If the host runs another operating system, choose its preset (or --os auto). Otherwise find what binds the port: " +
+				"a fixed source port makes every reconnect reuse the same 4-tuple and wait out TIME_WAIT.",
+			Related: u.others(synOf),
+			Rule:    outsideRule,
+		})
+	}
+	return flags
+}
+
+const privilegedRule = "Ports 0-1023 are the system ports; on Unix only root may bind them (RFC 6335). Legitimate " +
+	"privileged source ports: rsh/rlogin/rexec (512-1023 toward 512-514), NFS and portmapper clients (bindresvport, toward 2049 and 111), active FTP data (from 20)"
+
+// privilegedExpected reports whether a privileged source port is how the
+// protocol works: rsh/rlogin/rexec, NFS and portmapper clients prove root
+// with a port below 1024; an active FTP server opens data from port 20.
+func privilegedExpected(src, dst uint16) bool {
+	switch {
+	case src == 20:
+		return true
+	case src >= 512 && (dst >= 512 && dst <= 514 || dst == 2049 || dst == 111):
+		return true
+	}
+	return false
+}
+
+// privilegedSource flags, once per host and port, a SYN from a source
+// port below 1024, except where the protocol expects one.
+func privilegedSource(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+	var flags []Flag
+	for _, u := range groupBy(in.Conversations, synSender) {
+		if u.at.Port() >= 1024 {
+			continue
+		}
+		c := u.convs[0]
+		_, dst := endpointsOf(c, c.SYNDir)
+		if privilegedExpected(u.at.Port(), dst.Port()) {
+			continue
+		}
+		flags = append(flags, Flag{
+			Frame: c.SYN.Frame, Kind: PrivilegedSource, Severity: Warning, Stream: c.Stream,
+			Message: fmt.Sprintf("Privileged source port %d: %s opened a connection to %s from a port below 1024", u.at.Port(), u.at.Addr(), dst),
+			Explanation: fmt.Sprintf("Frame %d is a SYN from %s to %s. Port %d is a system port (0-1023, RFC 6335): no operating system hands it out as an ephemeral port, and on Unix only root may bind it. "+
+				"%s opened %s from this port in the capture (toward %s). Outside rsh/rlogin, NFS and portmapper clients and active FTP data, "+
+				"it means a process running as root chose it, a middlebox rewrote it, or the traffic is crafted (a scan, a spoofed packet).",
+				c.SYN.Frame, u.at, dst, u.at.Port(), u.at.Addr(), plural(len(u.convs), "connection"), u.peerList()),
+			Advice:  "Find the process that binds the port and why it runs as root; check for NAT or port-rewriting middleboxes, or for scans.",
+			Related: u.others(synOf),
+			Rule:    privilegedRule,
+		})
+	}
+	return flags
+}
+
+const serverRule = "A listening port inside its host's ephemeral range can be taken by an outgoing connection " +
+	"before the service binds it (bind fails with EADDRINUSE); Linux reserves such ports with net.ipv4.ip_local_reserved_ports " +
+	"(../shared/reference/ephemeral-ports.md)"
+
+// synackSender picks the sender of a captured SYN/ACK (the service).
+func synackSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
+	if c.SYNACK.Frame == 0 {
+		return netip.AddrPort{}, netip.AddrPort{}, false
+	}
+	src, dst := endpointsOf(c, c.SYNACKDir)
+	return src, dst, true
+}
+
+// serverInEphemeral flags, once per host and port, a service answering
+// with SYN/ACK from a port inside its host's ephemeral range.
+func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+	var flags []Flag
+	for _, u := range groupBy(in.Conversations, synackSender) {
+		p := presetFor(u.at.Addr())
+		if !p.Ephemeral.Contains(u.at.Port()) {
+			continue
+		}
+		c := u.convs[0]
+		flags = append(flags, Flag{
+			Frame: c.SYNACK.Frame, Kind: ServerInEphemeral, Severity: Note, Stream: c.Stream,
+			Message: fmt.Sprintf("Service %s listens inside its ephemeral range %s", u.at, p.Ephemeral),
+			Explanation: fmt.Sprintf("Frame %d is a SYN/ACK from %s: a service listens on port %d, which lies inside %s's ephemeral range %s, by %s. "+
+				"It accepted %s in the capture (from %s). While it is not listening (at boot, after a restart) any outgoing connection of the host may take the port, and the service then cannot bind it. "+
+				"Ports handed out on purpose for a listener (passive FTP data, RPC dynamic endpoints) are expected there.",
+				c.SYNACK.Frame, u.at, u.at.Port(), u.at.Addr(), p.Ephemeral, presetWords(p),
+				plural(len(u.convs), "connection"), u.peerList()),
+			Advice:  "Move the service below the ephemeral range, or reserve its port (Linux net.ipv4.ip_local_reserved_ports, Windows netsh int ipv4 add excludedportrange).",
+			Related: u.others(synackOf),
+			Rule:    serverRule,
+		})
+	}
+	return flags
+}
