@@ -1,0 +1,100 @@
+package analyzer_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portlens/portlens/analyzer"
+)
+
+func testdataCaptures(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../testdata/captures/*.pcap*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata captures: %v", err)
+	}
+	return files
+}
+
+// A capture cut short anywhere must still give every packet before the
+// cut, with the same streams as the whole file, and say where it stopped.
+func TestTruncatedCapturesKeepWhatWasRead(t *testing.T) {
+	for _, file := range testdataCaptures(t) {
+		if strings.HasSuffix(file, ".gz") {
+			continue // cutting the compressed stream is the reader's own test
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := analyzer.Analyze(file, bytes.NewReader(data), analyzer.DefaultOptions())
+		if whole.Error != "" {
+			t.Fatalf("%s: whole file: %s", file, whole.Error)
+		}
+		for cut := 0; cut < len(data); cut += max(1, len(data)/97) {
+			part := analyzer.Analyze(file, bytes.NewReader(data[:cut]), analyzer.DefaultOptions())
+			checkPrefix(t, file, cut, whole, part)
+		}
+	}
+}
+
+func checkPrefix(t *testing.T, file string, cut int, whole, part *analyzer.Result) {
+	t.Helper()
+	if part.Packets > whole.Packets {
+		t.Fatalf("%s cut at %d: %d packets, more than the whole file's %d", file, cut, part.Packets, whole.Packets)
+	}
+	for i := range part.Frames {
+		if part.Frames[i].Stream != whole.Frames[i].Stream {
+			t.Fatalf("%s cut at %d: frame %d stream %d, whole file says %d", file, cut, i+1,
+				part.Frames[i].Stream, whole.Frames[i].Stream)
+		}
+	}
+	// A cut exactly between two records is a clean end, as in Wireshark;
+	// anywhere else the error must say where reading stopped.
+	if part.ErrorFrame > 0 && !strings.Contains(part.Error, "byte") {
+		t.Errorf("%s cut at %d: error %q does not give the byte offset", file, cut, part.Error)
+	}
+}
+
+// Flipping bytes inside a capture must never crash the analysis, and the
+// frames it does read keep a stream number or -1.
+func TestCorruptedCapturesDoNotCrash(t *testing.T) {
+	for _, file := range testdataCaptures(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(data); i += max(1, len(data)/61) {
+			bad := bytes.Clone(data)
+			bad[i] ^= 0xff
+			if i+1 < len(bad) {
+				bad[i+1] ^= 0x5a
+			}
+			res := analyzer.Analyze(file, bytes.NewReader(bad), analyzer.DefaultOptions())
+			for n, f := range res.Frames {
+				if f.Stream < -1 || int(f.Stream) >= len(res.Conversations) {
+					t.Fatalf("%s byte %d flipped: frame %d has stream %d of %d", file, i, n+1, f.Stream, len(res.Conversations))
+				}
+			}
+			for _, fl := range res.Flags {
+				if fl.Frame < 1 || fl.Frame > res.Packets {
+					t.Fatalf("%s byte %d flipped: flag on frame %d of %d", file, i, fl.Frame, res.Packets)
+				}
+			}
+		}
+	}
+}
+
+// Not a capture at all: a clear message and nothing else.
+func TestNotACapture(t *testing.T) {
+	res := analyzer.Analyze("page.html", strings.NewReader("<!DOCTYPE html><html></html>"), analyzer.DefaultOptions())
+	if res.Error == "" || res.Packets != 0 {
+		t.Fatalf("got error %q and %d packets", res.Error, res.Packets)
+	}
+	if !strings.Contains(res.Error, "not a") {
+		t.Errorf("message %q does not say it is not a capture", res.Error)
+	}
+}
