@@ -1,0 +1,41 @@
+package analyzer_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/portlens/portlens/analyzer"
+)
+
+// FuzzAnalyze runs the whole pipeline over arbitrary files, seeded with the
+// project's captures: no input may crash it, and whatever it reports must
+// be consistent (flags on frames that exist, streams that exist).
+func FuzzAnalyze(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/captures/*.pcap*")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil && len(data) < 1<<16 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res := analyzer.Analyze("fuzz", bytes.NewReader(data), analyzer.DefaultOptions())
+		if len(res.Frames) != res.Packets {
+			t.Fatalf("%d frames for %d packets", len(res.Frames), res.Packets)
+		}
+		for _, fr := range res.Frames {
+			if int(fr.Stream) >= len(res.Conversations) {
+				t.Fatalf("stream %d of %d", fr.Stream, len(res.Conversations))
+			}
+		}
+		for _, fl := range res.Flags {
+			if fl.Frame < 1 || fl.Frame > res.Packets {
+				t.Fatalf("flag on frame %d of %d", fl.Frame, res.Packets)
+			}
+		}
+		for n := 1; n <= min(res.Packets, 3); n++ {
+			_, _ = res.Row(bytes.NewReader(data), n)
+		}
+	})
+}
