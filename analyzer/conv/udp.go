@@ -10,9 +10,11 @@ import (
 // the first datagram seen; B is its peer. Datagrams quoted inside ICMP
 // errors and IP fragments that do not complete a datagram are not counted.
 type UDPFlow struct {
-	A, B                  netip.AddrPort
-	FirstFrame, LastFrame int
-	FirstTime, LastTime   int64 // nanoseconds since the epoch
+	A, B netip.AddrPort
+	// Per direction (FromA, FromB): the first and last datagram's frame
+	// and time (ns since the epoch), and the count.
+	FirstFrame, LastFrame [2]int
+	FirstTime, LastTime   [2]int64
 	Packets               [2]int
 }
 
@@ -37,14 +39,17 @@ func (t *UDPTracker) Add(frame int, ts int64, p *decode.Packet) {
 	idx, ok := t.index[k]
 	if !ok {
 		idx = int32(len(t.Flows))
-		t.Flows = append(t.Flows, UDPFlow{A: src, B: dst, FirstFrame: frame, FirstTime: ts})
+		t.Flows = append(t.Flows, UDPFlow{A: src, B: dst})
 		t.index[k] = idx
 	}
 	f := &t.Flows[idx]
-	f.LastFrame, f.LastTime = frame, ts
-	if src == f.A {
-		f.Packets[FromA]++
-	} else {
-		f.Packets[FromB]++
+	d := FromA
+	if src != f.A {
+		d = FromB
 	}
+	if f.Packets[d] == 0 {
+		f.FirstFrame[d], f.FirstTime[d] = frame, ts
+	}
+	f.LastFrame[d], f.LastTime[d] = frame, ts
+	f.Packets[d]++
 }

@@ -143,10 +143,15 @@ func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Fla
 		what = fmt.Sprintf("this is connection %d opened to it within one TIME_WAIT (%s): more than the %d ports of the range, so ports come back while a client that closes first would still hold them",
 			size+1, formatDuration(p.TimeWait), size)
 	}
+	msg := fmt.Sprintf("%s nearly exhausts its ephemeral ports toward %s: peak %d busy of %d, %.1f connections/s",
+		k.client, k.server, peak, size, rate)
+	if class == ClassCycled {
+		msg = fmt.Sprintf("%s cycles through its %d ephemeral ports toward %s within one TIME_WAIT: %d connections, %.1f/s",
+			k.client, size, k.server, most, rate)
+	}
 	return Flag{
 		Frame: c.FirstFrame, Kind: Exhaustion, Class: class, Severity: Warning, Stream: c.Stream,
-		Message: fmt.Sprintf("%s nearly exhausts its ephemeral ports toward %s: peak %d busy of %d, %.1f connections/s",
-			k.client, k.server, peak, size, rate),
+		Message: msg,
 		Explanation: fmt.Sprintf("%s opened %s to %s between frame %d and frame %d (%s, %.1f a second); %s. "+
 			"The peak was %d ports busy at once and at most %d connections were opened within one TIME_WAIT. "+
 			"The range %s and TIME_WAIT %s come from %s: it sustains about %.0f new connections a second to one destination.",

@@ -80,6 +80,9 @@ func ResolveHosts(in *Input, s Settings) map[netip.Addr]HostPreset {
 		if h.Connections == 0 {
 			h.Lowest = 0
 		}
+		if s.Preset == "auto" && !h.Inferred {
+			h.Preset.Source = h.Why + "; " + h.Preset.Source
+		}
 		if !h.Inferred {
 			h.InRange = countIn(ports[a], h.Preset.Ephemeral)
 		}
