@@ -34,7 +34,7 @@ func TestTruncatedCapturesKeepWhatWasRead(t *testing.T) {
 		if whole.Error != "" {
 			t.Fatalf("%s: whole file: %s", file, whole.Error)
 		}
-		for cut := 0; cut < len(data); cut += max(1, len(data)/97) {
+		for cut := 0; cut < len(data); cut += max(1, len(data)/41) {
 			part := analyzer.Analyze(file, bytes.NewReader(data[:cut]), analyzer.DefaultOptions())
 			checkPrefix(t, file, cut, whole, part)
 		}
@@ -67,7 +67,7 @@ func TestCorruptedCapturesDoNotCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < len(data); i += max(1, len(data)/61) {
+		for i := 0; i < len(data); i += max(1, len(data)/29) {
 			bad := bytes.Clone(data)
 			bad[i] ^= 0xff
 			if i+1 < len(bad) {
