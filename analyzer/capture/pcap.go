@@ -288,12 +288,8 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 	if p.nano {
 		ns = int64(frac)
 	}
-	*pkt = Packet{
-		Data:   data,
-		Length: int(orig),
-		Time:   int64(sec)*1e9 + ns,
-		Link:   p.link,
-		Offset: start,
-	}
+	// Field by field: assigning a whole Packet costs a bulk write barrier.
+	pkt.Data, pkt.Length, pkt.Time = data, int(orig), int64(sec)*1e9+ns
+	pkt.Link, pkt.Interface, pkt.Offset = p.link, 0, start
 	return nil
 }

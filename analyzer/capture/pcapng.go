@@ -237,14 +237,8 @@ func (r *Reader) readPacketBlock(s *stream, sec *ngSection, typ uint32, start in
 	if caplen > origlen {
 		data = data[:origlen]
 	}
-	*pkt = Packet{
-		Data:      data,
-		Length:    int(origlen),
-		Time:      iface.time(hi, lo),
-		Link:      iface.link,
-		Interface: sec.first + int(id),
-		Offset:    start,
-	}
+	pkt.Data, pkt.Length, pkt.Time = data, int(origlen), iface.time(hi, lo)
+	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first+int(id), start
 	return nil
 }
 
@@ -288,7 +282,8 @@ func (r *Reader) readSimpleBlock(s *stream, sec *ngSection, start int64, content
 	if err := s.skip(start, name, int64(pad)); err != nil {
 		return err
 	}
-	*pkt = Packet{Data: data, Length: int(origlen), Link: iface.link, Interface: sec.first, Offset: start}
+	pkt.Data, pkt.Length, pkt.Time = data, int(origlen), 0
+	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first, start
 	return nil
 }
 

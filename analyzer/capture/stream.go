@@ -16,7 +16,7 @@ const bufSize = 1 << 19
 type stream struct {
 	in    *bufio.Reader
 	off   int64  // offset of the next unread byte in the (decompressed) stream
-	buf   []byte // packet data, reused from one packet to the next
+	buf   []byte // packet data too large for the bufio buffer, reused
 	frame int    // number put into errors: the frame being read, 0 if unknown
 }
 
@@ -64,24 +64,27 @@ func (s *stream) skip(off int64, what string, n int64) error {
 	return nil
 }
 
-// read fills s.buf with the next n bytes. The buffer grows only as data
-// arrives, so a length field that lies about a truncated file costs no more
-// memory than the file holds.
+// read returns the next n bytes. Most packets fit in the bufio buffer and
+// are returned in place, with no copy; they stay valid until the stream is
+// read again, which is all Packet.Data promises. Larger ones go to s.buf,
+// which grows only as data arrives beyond the usual packet sizes, so a
+// length field that lies about a truncated file costs no more memory than
+// the file holds.
 func (s *stream) read(off int64, what string, n int) ([]byte, error) {
-	if n <= cap(s.buf) {
-		b := s.buf[:n]
-		k, err := io.ReadFull(s.in, b)
-		s.off += int64(k)
-		if err != nil {
-			return nil, s.short(off, what, int64(k), int64(n), err)
+	if n <= s.in.Size() {
+		b, err := s.in.Peek(n)
+		if len(b) < n {
+			return nil, s.short(off, what, int64(len(b)), int64(n), err)
 		}
+		s.in.Discard(n)
+		s.off += int64(n)
 		return b, nil
 	}
 	b := s.buf[:0]
 	for len(b) < n {
-		step := min(n-len(b), max(len(b), 64<<10))
+		step := min(n-len(b), max(len(b), 1<<20))
 		if cap(b)-len(b) < step {
-			nb := make([]byte, len(b), len(b)+max(step, len(b)))
+			nb := make([]byte, len(b), len(b)+step)
 			copy(nb, b)
 			b = nb
 		}
