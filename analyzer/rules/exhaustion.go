@@ -19,7 +19,7 @@ const (
 
 const exhaustionRule = "A client holds at most (range size) connections to one server address and port at once, counting " +
 	"those in TIME_WAIT; beyond that connect() fails with EADDRNOTAVAIL (Linux: 28232 ports, about 470 new connections a " +
-	"second over 60 s of TIME_WAIT; ../shared/reference/ephemeral-ports.md)"
+	"second over 60 s of TIME_WAIT; sources per preset in analyzer/rules/RULES.md)"
 
 // busySpan is the time one connection keeps its client port: from its
 // first packet to its end, plus TIME_WAIT when the client closed first,

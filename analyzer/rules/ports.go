@@ -78,7 +78,7 @@ func (u *portUse) peerList() string {
 }
 
 const outsideRule = "The ephemeral (dynamic) port range of the initiator's operating system: a connection opened " +
-	"with a port the OS chose lies inside it (RFC 6335 section 6; ../shared/reference/ephemeral-ports.md)"
+	"with a port the OS chose lies inside it (RFC 6335 section 6; sources per preset in analyzer/rules/RULES.md)"
 
 // outsideEphemeral flags, once per host and port, a SYN whose source port
 // (1024 or above: lower ones are port.privileged_source) lies outside the
@@ -158,7 +158,7 @@ func privilegedSource(in *Input, s Settings, presetFor func(netip.Addr) Preset) 
 
 const serverRule = "A listening port inside its host's ephemeral range can be taken by an outgoing connection " +
 	"before the service binds it (bind fails with EADDRINUSE); Linux reserves such ports with net.ipv4.ip_local_reserved_ports " +
-	"(../shared/reference/ephemeral-ports.md)"
+	"(sources per preset in analyzer/rules/RULES.md)"
 
 // synackSender picks the sender of a captured SYN/ACK (the service).
 func synackSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {

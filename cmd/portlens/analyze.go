@@ -22,6 +22,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	osName := fs.String("os", "linux", "ephemeral-port preset: "+presetNames()+", custom, auto")
 	ephemeral := fs.String("ephemeral", "", "ephemeral port range LO-HI (overrides the preset's)")
 	timeWait := fs.Duration("time-wait", 0, "TIME_WAIT duration, e.g. 60s (overrides the preset's)")
+	def := rules.DefaultSettings()
+	th := thresholds{}
+	fs.StringVar(&th.fallback, "auto-default", def.Default, "with --os auto: the preset of hosts with too few connections")
+	fs.IntVar(&th.autoMin, "auto-min", def.AutoMinConnections, "with --os auto: connections a host must open before its preset is inferred")
+	fs.Float64Var(&th.autoShare, "auto-share", def.AutoShare, "with --os auto: share of a host's source ports the inferred range must hold")
+	fs.Float64Var(&th.exhaustion, "exhaustion", def.ExhaustionShare, "port.exhaustion: share of the ephemeral range busy toward one destination")
+	fs.IntVar(&th.synMin, "syn-min", def.SYNMin, "tcp.syn_unanswered: SYNs sent (first plus retransmissions) without answer")
+	fs.IntVar(&th.dnsMin, "dns-min", def.DNSMinQueries, "udp.fixed_source_port: DNS queries from one source port")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: portlens analyze [flags] FILE...")
 		fs.PrintDefaults()
@@ -30,6 +38,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts, err := analyzeOptions(*osName, *ephemeral, *timeWait)
+	if err == nil {
+		err = th.apply(&opts.Rules)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "portlens analyze:", err)
 		return exitUsage
@@ -88,6 +99,36 @@ func analyzeOptions(osName, ephemeral string, timeWait time.Duration) (analyzer.
 		return opts, fmt.Errorf("--os custom needs --ephemeral and --time-wait")
 	}
 	return opts, nil
+}
+
+// thresholds are the rules' tunable numbers, from the command line.
+type thresholds struct {
+	fallback       string
+	autoMin        int
+	autoShare      float64
+	exhaustion     float64
+	synMin, dnsMin int
+}
+
+func (th thresholds) apply(s *rules.Settings) error {
+	if _, ok := rules.LookupPreset(th.fallback); !ok {
+		return fmt.Errorf("unknown --auto-default %q (want %s)", th.fallback, presetNames())
+	}
+	switch {
+	case th.autoMin < 1:
+		return fmt.Errorf("--auto-min %d: want at least 1", th.autoMin)
+	case th.autoShare <= 0 || th.autoShare > 1:
+		return fmt.Errorf("--auto-share %v: want a share in (0, 1]", th.autoShare)
+	case th.exhaustion <= 0 || th.exhaustion > 1:
+		return fmt.Errorf("--exhaustion %v: want a share in (0, 1]", th.exhaustion)
+	case th.synMin < 2:
+		return fmt.Errorf("--syn-min %d: want at least 2 (a SYN and one retransmission)", th.synMin)
+	case th.dnsMin < 2:
+		return fmt.Errorf("--dns-min %d: want at least 2", th.dnsMin)
+	}
+	s.Default, s.AutoMinConnections, s.AutoShare = th.fallback, th.autoMin, th.autoShare
+	s.ExhaustionShare, s.SYNMin, s.DNSMinQueries = th.exhaustion, th.synMin, th.dnsMin
+	return nil
 }
 
 func presetNames() string {
