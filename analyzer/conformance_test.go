@@ -96,6 +96,7 @@ func disagreement(res *analyzer.Result, tr truth) (diff string, framesAgree int)
 func conformance(t *testing.T, dir, truthFile string) {
 	truths := readTruth(t, filepath.Join(dir, truthFile))
 	var files, agree, opened, refused, frames, framesAgree, flags, flagsAgree int
+	kinds, kindsAuto := map[rules.Kind]int{}, map[rules.Kind]int{}
 	for _, tr := range truths {
 		files++
 		f, err := os.Open(filepath.Join(dir, tr.File))
@@ -105,6 +106,14 @@ func conformance(t *testing.T, dir, truthFile string) {
 		}
 		res := analyzer.Analyze(tr.File, f, analyzer.DefaultOptions())
 		f.Close()
+		for k, n := range res.FlagCounts() {
+			kinds[k] += n
+		}
+		auto := analyzer.DefaultOptions()
+		auto.Rules.Preset = "auto"
+		for _, f := range rules.Judge(res.RulesInput(), auto.Rules) {
+			kindsAuto[f.Kind]++
+		}
 		diff, fa := disagreement(res, tr)
 		frames += len(tr.Stream)
 		framesAgree += fa
@@ -123,6 +132,11 @@ func conformance(t *testing.T, dir, truthFile string) {
 	}
 	summary := fmt.Sprintf("conformance %s: %d/%d files agree (%d Wireshark opens, %d it refuses); frames with the same tcp.stream %d/%d; reused-port flags %d/%d",
 		dir, agree, files, opened, refused, framesAgree, frames, flagsAgree, flags)
+	var byKind []string
+	for _, k := range rules.Kinds {
+		byKind = append(byKind, fmt.Sprintf("%s %d/%d", k, kinds[k], kindsAuto[k]))
+	}
+	summary += "; flags by kind (--os linux/auto): " + strings.Join(byKind, ", ")
 	t.Log(summary)
 	fmt.Println(summary)
 }

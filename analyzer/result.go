@@ -44,10 +44,11 @@ type Result struct {
 
 // Judge (re)runs the rules with new options, without reading again.
 func (r *Result) Judge(opts Options) {
-	r.Flags = rules.Judge(r.rulesInput(), opts.Rules)
+	r.Flags = rules.Judge(r.RulesInput(), opts.Rules)
 }
 
-func (r *Result) rulesInput() *rules.Input {
+// RulesInput is what the trackers recorded, for the rules.
+func (r *Result) RulesInput() *rules.Input {
 	return &rules.Input{Conversations: r.Conversations, UDPFlows: r.UDPFlows,
 		Associations: r.Associations, End: r.LastTime}
 }
@@ -55,7 +56,7 @@ func (r *Result) rulesInput() *rules.Input {
 // Hosts returns every TCP host's preset under opts, with what auto
 // inferred and from how many connections.
 func (r *Result) Hosts(opts Options) map[netip.Addr]rules.HostPreset {
-	return rules.ResolveHosts(r.rulesInput(), opts.Rules)
+	return rules.ResolveHosts(r.RulesInput(), opts.Rules)
 }
 
 // Info describes the capture file's format.

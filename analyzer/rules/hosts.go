@@ -82,6 +82,7 @@ func ResolveHosts(in *Input, s Settings) map[netip.Addr]HostPreset {
 		}
 		if s.Preset == "auto" && !h.Inferred {
 			h.Preset.Source = h.Why + "; " + h.Preset.Source
+			h.Preset.Assumed = true
 		}
 		if !h.Inferred {
 			h.InRange = countIn(ports[a], h.Preset.Ephemeral)

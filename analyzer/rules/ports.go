@@ -80,6 +80,16 @@ func (u *portUse) peerList() string {
 const outsideRule = "The ephemeral (dynamic) port range of the initiator's operating system: a connection opened " +
 	"with a port the OS chose lies inside it (RFC 6335 section 6; sources per preset in analyzer/rules/RULES.md)"
 
+// inSomePreset names a preset whose range holds port, "" if none does.
+func inSomePreset(port uint16) string {
+	for _, p := range Presets {
+		if p.Ephemeral.Contains(port) {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 // outsideEphemeral flags, once per host and port, a SYN whose source port
 // (1024 or above: lower ones are port.privileged_source) lies outside the
 // ephemeral range of its host's preset.
@@ -88,6 +98,12 @@ func outsideEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) 
 	for _, u := range groupBy(in.Conversations, synSender) {
 		p := presetFor(u.at.Addr())
 		if u.at.Port() < 1024 || p.Ephemeral.Contains(u.at.Port()) {
+			continue
+		}
+		// Auto had too few connections to know this host: only a port
+		// outside every preset's range says something.
+		other := inSomePreset(u.at.Port())
+		if p.Assumed && other != "" {
 			continue
 		}
 		c := u.convs[0]
@@ -117,10 +133,11 @@ const privilegedRule = "Ports 0-1023 are the system ports; on Unix only root may
 
 // privilegedExpected reports whether a privileged source port is how the
 // protocol works: rsh/rlogin/rexec, NFS and portmapper clients prove root
-// with a port below 1024; an active FTP server opens data from port 20.
+// with a port below 1024; an active FTP server opens data from port 20 to
+// the client's high port.
 func privilegedExpected(src, dst uint16) bool {
 	switch {
-	case src == 20:
+	case src == 20 && dst >= 1024:
 		return true
 	case src >= 512 && (dst >= 512 && dst <= 514 || dst == 2049 || dst == 111):
 		return true
@@ -132,21 +149,20 @@ func privilegedExpected(src, dst uint16) bool {
 // port below 1024, except where the protocol expects one.
 func privilegedSource(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
-	for _, u := range groupBy(in.Conversations, synSender) {
-		if u.at.Port() >= 1024 {
-			continue
-		}
+	pick := func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
+		src, dst, ok := synSender(c)
+		return src, dst, ok && src.Port() < 1024 && !privilegedExpected(src.Port(), dst.Port())
+	}
+	for _, u := range groupBy(in.Conversations, pick) {
 		c := u.convs[0]
 		_, dst := endpointsOf(c, c.SYNDir)
-		if privilegedExpected(u.at.Port(), dst.Port()) {
-			continue
-		}
 		flags = append(flags, Flag{
 			Frame: c.SYN.Frame, Kind: PrivilegedSource, Severity: Warning, Stream: c.Stream,
 			Message: fmt.Sprintf("Privileged source port %d: %s opened a connection to %s from a port below 1024", u.at.Port(), u.at.Addr(), dst),
 			Explanation: fmt.Sprintf("Frame %d is a SYN from %s to %s. Port %d is a system port (0-1023, RFC 6335): no operating system hands it out as an ephemeral port, and on Unix only root may bind it. "+
 				"%s opened %s from this port in the capture (toward %s). Outside rsh/rlogin, NFS and portmapper clients and active FTP data, "+
-				"it means a process running as root chose it, a middlebox rewrote it, or the traffic is crafted (a scan, a spoofed packet).",
+				"it means a process running as root chose it, a middlebox rewrote it, or the traffic is crafted (a scan, a spoofed packet; "+
+				"port 20 is also the default source port of packets built with Scapy).",
 				c.SYN.Frame, u.at, dst, u.at.Port(), u.at.Addr(), plural(len(u.convs), "connection"), u.peerList()),
 			Advice:  "Find the process that binds the port and why it runs as root; check for NAT or port-rewriting middleboxes, or for scans.",
 			Related: u.others(synOf),
@@ -173,9 +189,10 @@ func synackSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
 // with SYN/ACK from a port inside its host's ephemeral range.
 func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
+	pairs := byHostPair(in.Conversations)
 	for _, u := range groupBy(in.Conversations, synackSender) {
 		p := presetFor(u.at.Addr())
-		if !p.Ephemeral.Contains(u.at.Port()) {
+		if !p.Ephemeral.Contains(u.at.Port()) || negotiated(u, pairs) {
 			continue
 		}
 		c := u.convs[0]
@@ -184,7 +201,7 @@ func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset)
 			Message: fmt.Sprintf("Service %s listens inside its ephemeral range %s", u.at, p.Ephemeral),
 			Explanation: fmt.Sprintf("Frame %d is a SYN/ACK from %s: a service listens on port %d, which lies inside %s's ephemeral range %s, by %s. "+
 				"It accepted %s in the capture (from %s). While it is not listening (at boot, after a restart) any outgoing connection of the host may take the port, and the service then cannot bind it. "+
-				"Ports handed out on purpose for a listener (passive FTP data, RPC dynamic endpoints) are expected there.",
+				"(Data channels negotiated over another connection between the same hosts, such as passive FTP, are not flagged: the OS hands those ports out on purpose.)",
 				c.SYNACK.Frame, u.at, u.at.Port(), u.at.Addr(), p.Ephemeral, presetWords(p),
 				plural(len(u.convs), "connection"), u.peerList()),
 			Advice:  "Move the service below the ephemeral range, or reserve its port (Linux net.ipv4.ip_local_reserved_ports, Windows netsh int ipv4 add excludedportrange).",
@@ -193,4 +210,46 @@ func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset)
 		})
 	}
 	return flags
+}
+
+type hostPair struct{ lo, hi netip.Addr }
+
+func pairOf(a, b netip.Addr) hostPair {
+	if b.Less(a) {
+		a, b = b, a
+	}
+	return hostPair{a, b}
+}
+
+// byHostPair indexes conversations by their two addresses.
+func byHostPair(convs []conv.Conversation) map[hostPair][]*conv.Conversation {
+	m := map[hostPair][]*conv.Conversation{}
+	for i := range convs {
+		c := &convs[i]
+		k := pairOf(c.A.Addr(), c.B.Addr())
+		m[k] = append(m[k], c)
+	}
+	return m
+}
+
+// negotiated reports whether every connection to the port u was accepted
+// while another connection between the same two hosts was open: a data
+// channel negotiated over a control connection (FTP, IRC DCC, GridFTP),
+// whose listening port the OS handed out from the ephemeral range on
+// purpose.
+func negotiated(u *portUse, pairs map[hostPair][]*conv.Conversation) bool {
+	for _, c := range u.convs {
+		found := false
+		for _, o := range pairs[pairOf(c.A.Addr(), c.B.Addr())] {
+			if o != c && o.FirstTime <= c.SYNACK.Time && o.LastTime >= c.SYNACK.Time &&
+				o.A.Port() != u.at.Port() && o.B.Port() != u.at.Port() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -37,26 +37,29 @@ type Preset struct {
 	Ephemeral Range
 	TimeWait  time.Duration
 	Source    string
+	// Assumed is set for a host that auto could not judge (too few
+	// connections): the preset is the fallback, not evidence about the host.
+	Assumed bool `json:",omitempty"`
 }
 
 // Presets lists the built-in presets, the default first.
 var Presets = []Preset{
-	{"linux", "Linux", Range{32768, 60999}, 60 * time.Second,
-		"Linux net.ipv4.ip_local_port_range default; TIME_WAIT fixed at 60 s (TCP_TIMEWAIT_LEN)"},
-	{"linux-old", "Linux (before 4.x)", Range{32768, 61000}, 60 * time.Second,
-		"Linux ip_local_port_range before kernel commit 07f4c90062f8; TIME_WAIT 60 s"},
-	{"windows", "Windows Vista and later", Range{49152, 65535}, 120 * time.Second,
-		"Microsoft KB 929851; TcpTimedWaitDelay default 120 s"},
-	{"windows-xp", "Windows XP / 2003", Range{1025, 5000}, 240 * time.Second,
-		"Microsoft KB 929851 and MaxUserPort; TIME_WAIT 240 s"},
-	{"macos", "macOS", Range{49152, 65535}, 30 * time.Second,
-		"sysctl net.inet.ip.portrange.first/last; XNU MSL 15 s"},
-	{"freebsd", "FreeBSD", Range{10000, 65535}, 60 * time.Second,
-		"FreeBSD netinet/in.h IPPORT_EPHEMERALFIRST; MSL 30 s"},
-	{"solaris", "Solaris / illumos", Range{32768, 65535}, 60 * time.Second,
-		"tcp_smallest_anon_port / tcp_largest_anon_port; tcp_time_wait_interval 60 s"},
-	{"iana", "IANA (RFC 6335)", Range{49152, 65535}, 240 * time.Second,
-		"RFC 6335 section 6; RFC 793 MSL of 2 minutes"},
+	{Name: "linux", Label: "Linux", Ephemeral: Range{32768, 60999}, TimeWait: 60 * time.Second,
+		Source: "Linux net.ipv4.ip_local_port_range default; TIME_WAIT fixed at 60 s (TCP_TIMEWAIT_LEN)"},
+	{Name: "linux-old", Label: "Linux (before 4.x)", Ephemeral: Range{32768, 61000}, TimeWait: 60 * time.Second,
+		Source: "Linux ip_local_port_range before kernel commit 07f4c90062f8; TIME_WAIT 60 s"},
+	{Name: "windows", Label: "Windows Vista and later", Ephemeral: Range{49152, 65535}, TimeWait: 120 * time.Second,
+		Source: "Microsoft KB 929851; TcpTimedWaitDelay default 120 s"},
+	{Name: "windows-xp", Label: "Windows XP / 2003", Ephemeral: Range{1025, 5000}, TimeWait: 240 * time.Second,
+		Source: "Microsoft KB 929851 and MaxUserPort; TIME_WAIT 240 s"},
+	{Name: "macos", Label: "macOS", Ephemeral: Range{49152, 65535}, TimeWait: 30 * time.Second,
+		Source: "sysctl net.inet.ip.portrange.first/last; XNU MSL 15 s"},
+	{Name: "freebsd", Label: "FreeBSD", Ephemeral: Range{10000, 65535}, TimeWait: 60 * time.Second,
+		Source: "FreeBSD netinet/in.h IPPORT_EPHEMERALFIRST; MSL 30 s"},
+	{Name: "solaris", Label: "Solaris / illumos", Ephemeral: Range{32768, 65535}, TimeWait: 60 * time.Second,
+		Source: "tcp_smallest_anon_port / tcp_largest_anon_port; tcp_time_wait_interval 60 s"},
+	{Name: "iana", Label: "IANA (RFC 6335)", Ephemeral: Range{49152, 65535}, TimeWait: 240 * time.Second,
+		Source: "RFC 6335 section 6; RFC 793 MSL of 2 minutes"},
 }
 
 // LookupPreset finds a built-in preset by name.

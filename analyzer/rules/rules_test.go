@@ -146,10 +146,11 @@ func TestSourcePortRules(t *testing.T) {
 	add(700, 80)    // privileged
 	add(1022, 2049) // NFS: expected
 	add(20, 3000)   // active FTP data from 20: expected
+	add(20, 179)    // from 20 but not FTP data (Scapy's default)
 	add(61000, 443) // outside linux (60999 is the top)
 	in := &Input{Conversations: convs}
 	out := judge(t, in, Settings{}, OutsideEphemeral)
-	if !slices.Equal(frames(out), []int{1, 19}) {
+	if !slices.Equal(frames(out), []int{1, 22}) {
 		t.Fatalf("outside: %v", frames(out))
 	}
 	mustContain(t, out[0].Explanation, "Port 5000", "32768-60999", "2 connections", "198.51.100.20:8443", "registered range")
@@ -157,7 +158,7 @@ func TestSourcePortRules(t *testing.T) {
 		t.Errorf("related %v", out[0].Related)
 	}
 	priv := judge(t, in, Settings{}, PrivilegedSource)
-	if !slices.Equal(frames(priv), []int{10}) {
+	if !slices.Equal(frames(priv), []int{10, 19}) {
 		t.Fatalf("privileged: %v", frames(priv))
 	}
 	mustContain(t, priv[0].Explanation, "Port 700", "198.51.100.20:80", "root")
@@ -337,5 +338,30 @@ func TestSettingsDefaults(t *testing.T) {
 	p := Settings{Preset: "linux", TimeWait: 30 * time.Second}.preset()
 	if p.TimeWait != 30*time.Second || !strings.Contains(p.Source, "TIME_WAIT 30.000 s set by the user") {
 		t.Errorf("%+v", p)
+	}
+}
+
+// Copies of one SYN microseconds apart are a duplicate capture, not a
+// retransmission; unanswered SYNs to many ports of one server are one
+// flag that speaks of a scan.
+func TestSYNUnansweredDuplicatesAndScans(t *testing.T) {
+	var convs []conv.Conversation
+	for i := range 12 {
+		c := handshake(i, 57865, uint16(80+i), 2*i+1, int64(i)*sec)
+		c.SYNACK, c.SYNACKCount, c.Packets = conv.Segment{}, 0, [2]int{2, 0}
+		c.SYNCount, c.LastFrame, c.LastTime = 2, 2*i+2, c.FirstTime+int64(time.Second)
+		convs = append(convs, c)
+	}
+	dup := convs[0]
+	dup.Stream, dup.B = 12, netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), 80)
+	dup.LastTime = dup.FirstTime + 100e3 // 100 µs
+	convs = append(convs, dup)
+	out := judge(t, &Input{Conversations: convs}, Settings{}, SYNUnanswered)
+	if !slices.Equal(frames(out), []int{1}) {
+		t.Fatalf("got %v", frames(out))
+	}
+	mustContain(t, out[0].Explanation, "11 other attempts", "12 ports", "port scan")
+	if len(out[0].Related) != 12 {
+		t.Errorf("related %v", out[0].Related)
 	}
 }
