@@ -36,3 +36,7 @@ test-wasm:
 conformance:
 	@if [ ! -f "$(CORPUS)/truth.jsonl" ]; then echo "no corpus at $(CORPUS) (set CORPUS=...)"; exit 1; fi
 	$(GO) test -count=1 -run 'TestConformanceCorpus' ./analyzer -corpus="$(abspath $(CORPUS))"
+
+## bench: benchmark capture, native and js/wasm benchmarks, portlens vs tshark and wiregasm -> BENCHMARKS.md
+bench:
+	$(GO) run ./testdata/benchrun
