@@ -1,21 +1,60 @@
 package conv
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"slices"
 
 	"github.com/portlens/portlens/analyzer/decode"
 )
 
 // key is the unordered pair of endpoints: Wireshark's conversation key for
 // TCP has the innermost IP addresses and the ports, nothing else (no VLAN,
-// interface or time).
-type key struct{ lo, hi netip.AddrPort }
+// interface or time). It is 40 bytes of plain integers, no padding and no
+// pointers (netip.Addr holds one for its zone), so the map hashes it as
+// one block of memory: the tracker looks a key up for every segment.
+type key struct {
+	lo, hi [2]uint64 // the endpoints' addresses in 16-byte form
+	ports  uint32    // lo's port << 16 | hi's port
+	v4     uint32    // bit 0: lo is IPv4, bit 1: hi is IPv4 (not IPv4-mapped IPv6)
+}
+
+// endpoint is one side of a key, ordered by address family, address, port.
+type endpoint struct {
+	v4     uint32
+	hi, lo uint64
+	port   uint16
+}
+
+func endpointOf(ap netip.AddrPort) endpoint {
+	a := ap.Addr()
+	b := a.As16()
+	e := endpoint{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), port: ap.Port()}
+	if a.Is4() {
+		e.v4 = 1
+	}
+	return e
+}
+
+func (e endpoint) less(f endpoint) bool {
+	switch {
+	case e.v4 != f.v4:
+		return e.v4 > f.v4 // IPv4 first, as netip orders them
+	case e.hi != f.hi:
+		return e.hi < f.hi
+	case e.lo != f.lo:
+		return e.lo < f.lo
+	}
+	return e.port < f.port
+}
 
 func keyOf(a, b netip.AddrPort) key {
-	if b.Compare(a) < 0 {
-		a, b = b, a
+	ea, eb := endpointOf(a), endpointOf(b)
+	if eb.less(ea) {
+		ea, eb = eb, ea
 	}
-	return key{a, b}
+	return key{lo: [2]uint64{ea.hi, ea.lo}, hi: [2]uint64{eb.hi, eb.lo},
+		ports: uint32(ea.port)<<16 | uint32(eb.port), v4: ea.v4 | eb.v4<<1}
 }
 
 // Tracker assigns TCP segments to conversations in frame order.
@@ -79,6 +118,11 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 
 func (t *Tracker) create(k key, a, b netip.AddrPort, prev int) int32 {
 	idx := int32(len(t.Conversations))
+	if len(t.Conversations) == cap(t.Conversations) {
+		// Double: append grows large slices by a quarter, which copies
+		// these 432-byte records about four times over on a big capture.
+		t.Conversations = slices.Grow(t.Conversations, max(256, len(t.Conversations)))
+	}
 	t.Conversations = append(t.Conversations, Conversation{
 		Stream: int(idx), A: a, B: b, PrevStream: prev, NextStream: -1,
 	})
