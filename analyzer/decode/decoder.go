@@ -58,13 +58,19 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 	}
 	// The extension skipper goes before the fragment layer: both claim
 	// LayerTypeIPv6Fragment and the later one wins.
-	p := gopacket.NewDecodingLayerParser(first,
-		&d.ip4, &d.ip6, &d.ext6, &d.frag6,
-		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6,
-		&d.vxlan, &d.gnv)
-	for _, l := range d.links {
-		p.AddDecodingLayer(l)
+	// A sparse container (a slice indexed by layer type) finds the next
+	// layer without hashing, which the default map container does for
+	// every layer of every frame.
+	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range []gopacket.DecodingLayer{&d.ip4, &d.ip6, &d.ext6, &d.frag6,
+		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6, &d.vxlan, &d.gnv} {
+		dlc = dlc.Put(l)
 	}
+	for _, l := range d.links {
+		dlc = dlc.Put(l)
+	}
+	p := gopacket.NewDecodingLayerParser(first)
+	p.SetDecodingLayerContainer(dlc)
 	p.IgnoreUnsupported = true
 	d.parsers[first] = p
 	return p
