@@ -7,6 +7,7 @@ package analyzer
 import (
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/portlens/portlens/analyzer/capture"
 	"github.com/portlens/portlens/analyzer/conv"
@@ -126,6 +127,11 @@ func (run *Run) add(cp *capture.Packet) {
 		run.udp.Add(frame, cp.Time, p)
 	case decode.SCTP:
 		run.sctp.Add(frame, cp.Time, p)
+	}
+	if len(res.Frames) == cap(res.Frames) {
+		// Double, as the tracker does: append's quarter steps would copy
+		// the index about four times over on a big capture.
+		res.Frames = slices.Grow(res.Frames, max(4096, len(res.Frames)))
 	}
 	res.Frames = append(res.Frames, fr)
 }
