@@ -1,0 +1,76 @@
+package summary
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+func analyze(t *testing.T, name string) *analyzer.Result {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "captures", name))
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	return analyzer.Analyze(name, f, analyzer.DefaultOptions())
+}
+
+func TestChainRSTStorm(t *testing.T) {
+	res := analyze(t, "seed-rst-storm.pcap")
+	if len(res.Conversations) != 5 {
+		t.Fatalf("conversations = %d, want 5", len(res.Conversations))
+	}
+	for s := range 5 {
+		got := Chain(res.Conversations, s)
+		if len(got) != 5 || got[0] != 0 || got[4] != 4 {
+			t.Errorf("Chain(%d) = %v, want [0 1 2 3 4]", s, got)
+		}
+	}
+}
+
+func TestServicesRSTStorm(t *testing.T) {
+	res := analyze(t, "seed-rst-storm.pcap")
+	svcs := Services(res.Conversations, res.LastTime, 60*time.Second)
+	if len(svcs) != 1 {
+		t.Fatalf("services = %d, want 1", len(svcs))
+	}
+	sv := svcs[0]
+	if len(sv.Connections) != 5 || sv.States[Closed] != 5 || sv.Clients != 1 {
+		t.Errorf("service %+v: want 5 connections, all CLOSED, 1 client", sv)
+	}
+}
+
+func TestStateTimeWait(t *testing.T) {
+	res := analyze(t, "seed-fin-then-syn-2h.pcap")
+	c := &res.Conversations[0]
+	// At the capture's end the first connection closed two hours ago.
+	if got := StateAt(c, res.LastTime, 60*time.Second); got != Closed {
+		t.Errorf("state at end = %s, want CLOSED", got)
+	}
+	// Right after its last packet it is in TIME_WAIT.
+	if got := StateAt(c, c.LastTime+int64(time.Second), 60*time.Second); got != TimeWait {
+		t.Errorf("state 1 s after = %s, want TIME_WAIT", got)
+	}
+}
+
+func TestClients(t *testing.T) {
+	res := analyze(t, "seed-rst-storm.pcap")
+	cls := Clients(res.Conversations, analyzerDefaultRange())
+	if len(cls) != 1 {
+		t.Fatalf("clients = %d, want 1", len(cls))
+	}
+	cl := cls[0]
+	if cl.Connections != 5 || cl.Ports != 1 || cl.Reused != 4 || len(cl.Points) != 5 {
+		t.Errorf("client %+v: want 5 connections from 1 port, 4 reused", cl)
+	}
+}
+
+func analyzerDefaultRange() rules.Range {
+	p, _ := rules.LookupPreset("linux")
+	return p.Ephemeral
+}
