@@ -3,7 +3,7 @@ GO        ?= go
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 CORPUS    ?= ../shared/corpus/public
 
-.PHONY: all build wasm run test test-go test-wasm lint conformance bench fuzz
+.PHONY: all build wasm samples site run test test-go test-wasm test-browser chromium lint conformance bench fuzz
 
 all: build
 
@@ -11,15 +11,23 @@ all: build
 build: wasm
 	$(GO) build -o bin/portlens ./cmd/portlens
 
-wasm:
+wasm: samples
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/app.wasm ./wasm
+
+## samples: the seed captures the page offers as built-in samples
+samples:
+	@mkdir -p web/samples && cp testdata/captures/seed-*.pcap* web/samples/
+
+## site: the static site in dist/ (any static host can serve it)
+site: build
+	./bin/portlens build -out dist
 
 ## run: build everything and serve the app on 127.0.0.1, printing the URL
 run: build
 	./bin/portlens serve
 
 ## test: formatting, vet, unit tests natively and under js/wasm (node)
-test: lint test-go test-wasm
+test: lint test-go test-wasm test-browser
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -31,6 +39,14 @@ test-go:
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./analyzer/...
+
+## test-browser: the page in headless Chromium (chromedp) against the built site on 127.0.0.1
+test-browser: wasm chromium
+	$(GO) test -count=1 -run 'TestBrowser' ./cmd/portlens -args -browser -artifacts="$(CURDIR)/artifacts"
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) || \
+	  { echo "make: Chromium is needed for the browser tests: install Debian's 'chromium' package"; exit 1; }
 
 ## conformance: every capture of the public corpus against Wireshark 4.4's answers
 conformance:

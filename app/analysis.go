@@ -1,0 +1,116 @@
+package app
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/portlens/portlens/analyzer"
+)
+
+// slice is how long the analysis computes before yielding to the browser.
+const slice = 8 * time.Millisecond
+
+// open analyzes a capture the user chose, in steps of ~8 ms with the
+// browser getting control in between, so the page stays responsive.
+func (p *Page) open(ctx app.Context, r openRequest) {
+	p.run++
+	id := p.run
+	size := int64(r.Blob.Get("size").Int())
+	p.s.reset(r.Name, size)
+	opts := p.s.Options()
+	ctx.Async(func() {
+		y := newYielder()
+		defer y.Release()
+		run := analyzer.Start(r.Name, newBlobReader(r.Blob), opts)
+		lastUI := time.Now()
+		for more := true; more; {
+			t0 := time.Now()
+			for more && time.Since(t0) < slice {
+				more = run.Step(512)
+			}
+			if time.Since(lastUI) > 100*time.Millisecond {
+				lastUI = time.Now()
+				b, n := run.Progress()
+				ctx.Dispatch(func(ctx app.Context) {
+					if p.run == id {
+						p.s.Bytes, p.s.Packets = b, n
+					}
+				})
+			}
+			y.Yield()
+			if p.cancelled(id) {
+				return
+			}
+		}
+		res := run.Result()
+		src := newBlobReaderAt(r.Blob)
+		ctx.Dispatch(func(ctx app.Context) {
+			if p.run != id {
+				return
+			}
+			p.s.Bytes = size
+			p.s.finish(res, src)
+			if len(p.s.flagged) > 0 {
+				p.s.Selected = int(p.s.flagged[0])
+			}
+			p.announce(ctx)
+		})
+	})
+}
+
+// cancelled is read from the analysis goroutine; js/wasm runs one
+// goroutine at a time and switches only where they block, so no lock.
+func (p *Page) cancelled(id int) bool { return p.run != id }
+
+func (p *Page) cancel() {
+	p.run++
+	settings := p.s.Settings
+	file := p.s.File
+	rev := p.s.Rev
+	p.s = State{Settings: settings, Phase: PhaseIdle, Tab: TabPackets, Rev: rev + 1,
+		Notice: "Cancelled reading " + file + "."}
+}
+
+// openSample fetches a built-in sample (a same-origin file next to the page).
+func (p *Page) openSample(ctx app.Context, name string) {
+	p.run++
+	id := p.run
+	p.s.reset(name, 0)
+	ctx.Async(func() {
+		blob, err := fetchBlob("web/samples/" + name)
+		ctx.Dispatch(func(ctx app.Context) {
+			if p.run != id {
+				return
+			}
+			if err != nil {
+				p.s.Phase = PhaseError
+				p.s.Notice = "Could not load the sample " + name + ": " + err.Error()
+				p.s.Phase = PhaseIdle
+				p.s.Rev++
+				return
+			}
+			p.open(ctx, openRequest{Name: name, Blob: blob})
+		})
+	})
+}
+
+// announce tells automation the analysis is over: after the DOM shows the
+// results, a portlens:done event with the same figures as data-*.
+func (p *Page) announce(ctx app.Context) {
+	packets, flags, state := p.s.Packets, 0, p.s.Phase
+	if p.s.Res != nil {
+		flags = len(p.s.Res.Flags)
+	}
+	ctx.Defer(func(ctx app.Context) {
+		root := app.Window().GetElementByID("portlens")
+		if !root.Truthy() {
+			return
+		}
+		ev := app.Window().Get("CustomEvent").New("portlens:done", map[string]any{
+			"bubbles": true,
+			"detail":  map[string]any{"state": state, "packets": packets, "flags": flags},
+		})
+		root.Call("dispatchEvent", ev)
+	})
+}

@@ -1,0 +1,215 @@
+package app
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// The capture is a JS Blob (a dropped File, or a fetched sample). It is
+// read in chunks with Blob.slice().arrayBuffer(), never whole: memory stays
+// flat whatever the file's size. Every method here awaits promises, so it
+// must run on a goroutine of its own (ctx.Async), never on the UI goroutine.
+
+const chunkSize = 2 << 20 // bytes per sequential read
+
+// await blocks the calling goroutine until the promise settles.
+func await(promise app.Value) (app.Value, error) {
+	type result struct {
+		v   app.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	then := app.FuncOf(func(this app.Value, args []app.Value) any {
+		ch <- result{v: args[0]}
+		return nil
+	})
+	catch := app.FuncOf(func(this app.Value, args []app.Value) any {
+		ch <- result{err: errors.New(args[0].Call("toString").String())}
+		return nil
+	})
+	defer then.Release()
+	defer catch.Release()
+	promise.Call("then", then, catch)
+	r := <-ch
+	return r.v, r.err
+}
+
+// readBlob copies blob[off:off+len(p)] into p.
+func readBlob(blob app.Value, p []byte, off int64) (int, error) {
+	buf, err := await(blob.Call("slice", off, off+int64(len(p))).Call("arrayBuffer"))
+	if err != nil {
+		return 0, err
+	}
+	u8 := app.Window().Get("Uint8Array").New(buf)
+	return app.CopyBytesToGo(p, u8), nil
+}
+
+// blobReader reads a Blob from start to end in chunks: an io.Reader.
+type blobReader struct {
+	blob       app.Value
+	size, off  int64
+	buf        []byte
+	start, end int
+}
+
+func newBlobReader(blob app.Value) *blobReader {
+	return &blobReader{blob: blob, size: int64(blob.Get("size").Int())}
+}
+
+func (r *blobReader) Read(p []byte) (int, error) {
+	if r.start == r.end {
+		if r.off >= r.size {
+			return 0, io.EOF
+		}
+		n := int(min(chunkSize, r.size-r.off))
+		if cap(r.buf) < n {
+			r.buf = make([]byte, chunkSize)
+		}
+		got, err := readBlob(r.blob, r.buf[:n], r.off)
+		if err != nil {
+			return 0, err
+		}
+		r.off += int64(got)
+		r.start, r.end = 0, got
+	}
+	n := copy(p, r.buf[r.start:r.end])
+	r.start += n
+	return n, nil
+}
+
+// blobReaderAt reads a Blob at offsets, for rows decoded again on demand.
+// The rows on screen lie close together in the file, so a few cached
+// blocks serve a whole screen with one or two reads.
+type blobReaderAt struct {
+	mu     sync.Mutex
+	blob   app.Value
+	size   int64
+	blocks blockCache
+}
+
+func newBlobReaderAt(blob app.Value) *blobReaderAt {
+	return &blobReaderAt{blob: blob, size: int64(blob.Get("size").Int())}
+}
+
+func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.blocks.readAt(p, off, r.size, func(b []byte, at int64) error {
+		_, err := readBlob(r.blob, b, at)
+		return err
+	})
+}
+
+const (
+	blockSize   = 256 << 10
+	blockCached = 24
+)
+
+// blockCache is a small LRU of fixed-size blocks of a file.
+type blockCache struct {
+	blocks []cachedBlock
+	clock  int
+}
+
+type cachedBlock struct {
+	index int64
+	data  []byte
+	used  int
+}
+
+// readAt fills p from the blocks, loading the missing ones with load.
+func (c *blockCache) readAt(p []byte, off, size int64, load func(b []byte, at int64) error) (int, error) {
+	if off >= size {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && off < size {
+		b, err := c.block(off/blockSize, size, load)
+		if err != nil {
+			return n, err
+		}
+		k := copy(p[n:], b[off%blockSize:])
+		n += k
+		off += int64(k)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (c *blockCache) block(index, size int64, load func(b []byte, at int64) error) ([]byte, error) {
+	c.clock++
+	for i := range c.blocks {
+		if c.blocks[i].index == index {
+			c.blocks[i].used = c.clock
+			return c.blocks[i].data, nil
+		}
+	}
+	at := index * blockSize
+	data := make([]byte, min(blockSize, size-at))
+	if err := load(data, at); err != nil {
+		return nil, err
+	}
+	if len(c.blocks) < blockCached {
+		c.blocks = append(c.blocks, cachedBlock{index, data, c.clock})
+		return data, nil
+	}
+	lru := 0
+	for i := range c.blocks {
+		if c.blocks[i].used < c.blocks[lru].used {
+			lru = i
+		}
+	}
+	c.blocks[lru] = cachedBlock{index, data, c.clock}
+	return data, nil
+}
+
+// yielder hands control back to the browser: a MessageChannel round trip
+// is a new task, so rendering and input run before the next step.
+// (runtime.Gosched and awaiting resolved promises do not yield.)
+type yielder struct {
+	port app.Value
+	ch   chan struct{}
+	fn   app.Func
+}
+
+func newYielder() *yielder {
+	y := &yielder{ch: make(chan struct{}, 1)}
+	mc := app.Window().Get("MessageChannel").New()
+	y.fn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		select {
+		case y.ch <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	mc.Get("port1").Set("onmessage", y.fn)
+	y.port = mc.Get("port2")
+	return y
+}
+
+func (y *yielder) Yield() {
+	y.port.Call("postMessage", nil)
+	<-y.ch
+}
+
+func (y *yielder) Release() {
+	y.fn.Release()
+}
+
+// fetchBlob fetches a same-origin URL (a built-in sample) as a Blob.
+func fetchBlob(url string) (app.Value, error) {
+	resp, err := await(app.Window().Call("fetch", url))
+	if err != nil {
+		return nil, err
+	}
+	if !resp.Get("ok").Bool() {
+		return nil, errors.New(url + ": HTTP " + strconv.Itoa(resp.Get("status").Int()))
+	}
+	return await(resp.Call("blob"))
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/portlens/portlens/analyzer/summary"
+)
+
+// Endpoints is netstat -an for the capture: the services (address:port
+// that clients connected to) with their connections' states at the end of
+// the capture and their unanswered SYNs, then the clients' port usage.
+type Endpoints struct {
+	app.Compo
+	S   *State
+	Rev int
+}
+
+var stateOrder = []summary.State{summary.Established, summary.SynSent, summary.HalfClosed, summary.TimeWait, summary.Closed}
+
+func (c *Endpoints) Render() app.UI {
+	s := c.S
+	p := s.Settings.Effective()
+	svcs := summary.Services(s.Res.Conversations, s.Res.LastTime, p.TimeWait)
+	clients := summary.Clients(s.Res.Conversations, p.Ephemeral)
+	svcs = svcs[:min(len(svcs), pageSize)]
+	clients = clients[:min(len(clients), pageSize)]
+	return app.Section().ID("endpoints").Class("table-view").Aria("label", "Endpoints").Body(
+		app.H2().Text("Services"),
+		app.P().Class("hint").Text("Each address:port that clients opened connections to, with the state of those connections at the end of the capture (TIME_WAIT by the "+
+			p.Label+" clock of "+p.TimeWait.String()+"). Unanswered SYNs point at a full listen queue, a filter, or nothing listening."),
+		app.Div().Class("scroll").Body(app.Table().ID("services").Body(
+			app.THead().Body(app.Tr().Body(th("Service"), th("Answered"), th("Connections"), th("Clients"), th("States at end"), th("Unanswered SYNs"))),
+			app.TBody().Body(app.Range(svcs).Slice(func(i int) app.UI {
+				sv := svcs[i]
+				var states []string
+				for _, st := range stateOrder {
+					if n := sv.States[st]; n > 0 {
+						states = append(states, fmt.Sprintf("%s %d", st, n))
+					}
+				}
+				answered := "no"
+				if sv.Answered {
+					answered = "yes"
+				}
+				cls := ""
+				if sv.Unanswered > 0 {
+					cls = "warn"
+				}
+				return app.Tr().Body(
+					app.Td().Class("mono").Text(sv.Addr.String()),
+					app.Td().Text(answered),
+					app.Td().Class("num").Text(thousands(len(sv.Connections))),
+					app.Td().Class("num").Text(thousands(sv.Clients)),
+					app.Td().Text(strings.Join(states, ", ")),
+					app.Td().Class("num "+cls).Text(thousands(sv.Unanswered)),
+				)
+			})),
+		)),
+		app.H2().Text("Clients"),
+		app.P().Class("hint").Text("Hosts that opened connections, and the source ports they used, judged against the ephemeral range "+p.Ephemeral.String()+"."),
+		app.Div().Class("scroll").Body(app.Table().ID("clients").Body(
+			app.THead().Body(app.Tr().Body(th("Client"), th("Connections"), th("Distinct ports"), th("Port range used"), th("Outside ephemeral"), th("Reused"))),
+			app.TBody().Body(app.Range(clients).Slice(func(i int) app.UI {
+				cl := clients[i]
+				return app.Tr().Body(
+					app.Td().Class("mono").Text(cl.Addr.String()),
+					app.Td().Class("num").Text(thousands(cl.Connections)),
+					app.Td().Class("num").Text(thousands(cl.Ports)),
+					app.Td().Class("num").Text(fmt.Sprintf("%d–%d", cl.Lo, cl.Hi)),
+					app.Td().Class("num").Text(thousands(cl.Outside)),
+					app.Td().Class("num").Text(thousands(cl.Reused)),
+				)
+			})),
+		)),
+	)
+}

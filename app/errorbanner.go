@@ -1,0 +1,39 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// ErrorBanner says why reading stopped, where, and that everything before
+// the damage is still shown.
+type ErrorBanner struct {
+	app.Compo
+	S   *State
+	Rev int
+}
+
+func (c *ErrorBanner) Render() app.UI {
+	res := c.S.Res
+	title, hint := "The capture is damaged", ""
+	switch {
+	case strings.HasPrefix(res.Error, "not a capture file"):
+		title = "This is not a capture file"
+		hint = "portlens reads pcap and pcapng files (also gzip-compressed), as written by tcpdump, Wireshark, dumpcap or tshark."
+	case strings.Contains(res.Error, "link type"):
+		title = "Unsupported link type"
+		hint = "Frames of this link type cannot be decoded; the others are analyzed."
+	case res.Packets > 0:
+		hint = fmt.Sprintf("Reading stopped at the damage; the %s before it are analyzed below.", plural(res.Packets, "packet", "packets"))
+	}
+	if res.Packets == 0 && hint == "" {
+		hint = "No packet could be read before the damage."
+	}
+	return app.Div().ID("error").Class("error-banner").Attr("role", "alert").Body(
+		app.Strong().Text(title+": "),
+		app.Span().Class("error-text").Text(res.Error+"."),
+		app.P().Class("hint").Text(hint),
+	)
+}

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Opener is the first screen: the whole page is a drop zone; this says so,
+// and offers the file button and the samples.
+type Opener struct {
+	app.Compo
+	Notice string
+}
+
+func (c *Opener) Render() app.UI {
+	return app.Section().Class("opener").Aria("label", "Open a capture").Body(
+		app.If(c.Notice != "", func() app.UI { return app.P().Class("notice").Attr("role", "status").Text(c.Notice) }),
+		app.Div().Class("dropzone").Body(
+			app.P().Class("drop-title").Text("Drop a pcap or pcapng file anywhere on this page"),
+			app.P().Class("drop-sub").Text("gzip-compressed captures work too. Reading stays in this tab: there is no server to send it to."),
+			app.Label().For("file-input").Class("button primary big").Text("Open capture…"),
+		),
+		app.H2().Text("Or try a sample"),
+		app.Ul().Class("samples").Body(
+			app.Range(Samples).Slice(func(i int) app.UI {
+				s := Samples[i]
+				return app.Li().Body(
+					app.Button().ID("sample-"+s.File).Class("sample").
+						OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionSample, s.File) }, app.EventScope(s.File)).
+						Body(
+							app.Strong().Text(s.Title),
+							app.Span().Class("file").Text(s.File),
+							app.Span().Class("about").Text(s.About),
+						),
+				)
+			}),
+		),
+	)
+}

@@ -1,0 +1,194 @@
+package app
+
+import (
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Actions: how the views tell the page what the user did.
+const (
+	actionOpen     = "open"     // value: openRequest
+	actionSample   = "sample"   // value: sample file name
+	actionCancel   = "cancel"   //
+	actionSelect   = "select"   // value: frame number
+	actionFilter   = "filter"   // value: Filter
+	actionTab      = "tab"      // value: tab name
+	actionSettings = "settings" // value: Settings
+	actionExport   = "export"   // value: export kind
+)
+
+// Tabs of the results.
+const (
+	TabPackets       = "packets"
+	TabConversations = "conversations"
+	TabEndpoints     = "endpoints"
+	TabPorts         = "ports"
+)
+
+// openRequest is a capture the user chose: a File (or a Blob) and its name.
+type openRequest struct {
+	Name string
+	Blob app.Value
+}
+
+// Page is the whole app: it owns the State, runs analyses, and handles
+// the views' actions. Its root element carries data-state, data-packets
+// and data-flags for automation, and dispatches portlens:done.
+type Page struct {
+	app.Compo
+	s        State
+	dragging bool
+	run      int // id of the analysis in progress, to cancel it
+}
+
+func (p *Page) OnMount(ctx app.Context) {
+	p.s.Phase = PhaseIdle
+	p.s.Tab = TabPackets
+	ctx.LocalStorage().Get(settingsKey, &p.s.Settings)
+	ctx.Handle(actionOpen, func(ctx app.Context, a app.Action) {
+		if r, ok := a.Value.(openRequest); ok {
+			p.open(ctx, r)
+		}
+	})
+	ctx.Handle(actionSample, func(ctx app.Context, a app.Action) {
+		if name, ok := a.Value.(string); ok {
+			p.openSample(ctx, name)
+		}
+	})
+	ctx.Handle(actionCancel, func(ctx app.Context, a app.Action) { p.cancel() })
+	ctx.Handle(actionSelect, func(ctx app.Context, a app.Action) {
+		if n, ok := a.Value.(int); ok {
+			p.selectFrame(n)
+		}
+	})
+	ctx.Handle(actionFilter, func(ctx app.Context, a app.Action) {
+		if f, ok := a.Value.(Filter); ok {
+			p.s.Filter = f
+			p.s.applyFilter()
+			p.s.Rev++
+		}
+	})
+	ctx.Handle(actionTab, func(ctx app.Context, a app.Action) {
+		if t, ok := a.Value.(string); ok {
+			p.s.Tab = t
+			p.s.Rev++
+		}
+	})
+	ctx.Handle(actionSettings, func(ctx app.Context, a app.Action) {
+		if st, ok := a.Value.(Settings); ok {
+			p.s.Settings = st
+			ctx.LocalStorage().Set(settingsKey, st)
+			p.s.rejudge()
+			p.s.Rev++
+			p.announce(ctx)
+		}
+	})
+	ctx.Handle(actionExport, func(ctx app.Context, a app.Action) {
+		if kind, ok := a.Value.(string); ok {
+			p.export(ctx, kind)
+		}
+	})
+}
+
+// selectFrame selects frame n, showing it in the list (clearing a filter
+// that hides it) and switching to the packets tab.
+func (p *Page) selectFrame(n int) {
+	s := &p.s
+	if s.Res == nil || n < 1 || n > len(s.Res.Frames) {
+		return
+	}
+	if s.IndexOf(n) < 0 {
+		s.Filter = Filter{}
+		s.applyFilter()
+	}
+	s.Selected = n
+	s.Tab = TabPackets
+	s.Rev++
+}
+
+func (p *Page) Render() app.UI {
+	s := &p.s
+	flags := 0
+	if s.Res != nil {
+		flags = len(s.Res.Flags)
+	}
+	root := app.Div().ID("portlens").Class("page").
+		DataSet("state", s.Phase).
+		DataSet("packets", strconv.Itoa(s.Packets)).
+		DataSet("flags", strconv.Itoa(flags)).
+		OnDragOver(p.onDragOver).
+		OnDragLeave(p.onDragLeave).
+		OnDrop(p.onDrop)
+	if p.dragging {
+		root = root.Class("dragging")
+	}
+	return root.Body(
+		&TopBar{S: s, Rev: s.Rev},
+		app.Main().ID("main").Body(
+			app.If(s.Phase == PhaseIdle, func() app.UI { return &Opener{Notice: s.Notice} }),
+			app.If(s.Phase == PhaseReading, func() app.UI {
+				return &Progress{File: s.File, Size: s.Size, Bytes: s.Bytes, Packets: s.Packets, Started: s.Started}
+			}),
+			app.If(s.Res != nil, func() app.UI { return p.renderResults() }),
+		),
+		app.Div().Class("drop-overlay").Aria("hidden", "true").Body(
+			app.Div().Class("drop-message").Text("Drop the capture to analyze it here, in this tab"),
+		),
+	)
+}
+
+func (p *Page) renderResults() app.UI {
+	s := &p.s
+	tab := func() app.UI {
+		switch s.Tab {
+		case TabConversations:
+			return &Conversations{S: s, Rev: s.Rev}
+		case TabEndpoints:
+			return &Endpoints{S: s, Rev: s.Rev}
+		case TabPorts:
+			return &Ports{S: s, Rev: s.Rev}
+		}
+		return app.Div().Class("packets-view").Body(
+			&FilterBar{S: s, Rev: s.Rev},
+			&PacketList{S: s, Rev: s.Rev},
+			&Detail{S: s, Rev: s.Rev, RowsRev: s.RowsRev},
+		)
+	}
+	return app.Div().Class("results").Body(
+		app.If(s.Res.Error != "", func() app.UI { return &ErrorBanner{S: s, Rev: s.Rev} }),
+		&Summary{S: s, Rev: s.Rev},
+		&Tabs{S: s, Rev: s.Rev},
+		app.Div().ID("tabpanel").Class("tabpanel").Attr("role", "tabpanel").Aria("labelledby", "tab-"+s.Tab).Body(tab()),
+	)
+}
+
+func (p *Page) onDragOver(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	if !p.dragging {
+		p.dragging = true
+	} else {
+		ctx.PreventUpdate()
+	}
+}
+
+func (p *Page) onDragLeave(ctx app.Context, e app.Event) {
+	// Leaving a child element also fires dragleave: only a leave to
+	// outside the window (no related target) ends the drag.
+	if rt := e.Get("relatedTarget"); rt.Truthy() {
+		ctx.PreventUpdate()
+		return
+	}
+	p.dragging = false
+}
+
+func (p *Page) onDrop(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	p.dragging = false
+	files := e.Get("dataTransfer").Get("files")
+	if files.Length() == 0 {
+		return
+	}
+	f := files.Index(0)
+	p.open(ctx, openRequest{Name: f.Get("name").String(), Blob: f})
+}

@@ -1,0 +1,218 @@
+package app
+
+import (
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+// Phase of the page, also its root element's data-state.
+const (
+	PhaseIdle    = "idle"
+	PhaseReading = "reading"
+	PhaseDone    = "done"
+	PhaseError   = "error"
+)
+
+// State is what the page knows: shared by pointer between the page and its
+// views, changed only on the UI goroutine by the page. Views re-render
+// when the page bumps Rev.
+type State struct {
+	Rev   int
+	Phase string
+
+	// The file being read or shown.
+	File    string
+	Size    int64
+	Bytes   int64
+	Packets int
+	Started time.Time
+	Elapsed time.Duration
+	Notice  string // "Cancelled." and the like
+
+	Res      *analyzer.Result
+	Settings Settings
+	src      io.ReaderAt
+
+	// Derived from Res.Flags: frames with flags in order, and each frame's flags.
+	flagged []int32
+	byFrame map[int][]int
+
+	Filter Filter
+	view   []int32 // frames shown, nil for all
+	Tab    string
+	// Selected is the selected frame, 0 for none.
+	Selected int
+
+	rowsMu sync.Mutex
+	rows   map[int]*analyzer.Row
+	// decodeMu serializes reads of the file again (Result.Row and
+	// Result.Packet share buffers, and their reads await the browser).
+	decodeMu *sync.Mutex
+	// RowsRev counts rows loaded, so views waiting for rows re-render.
+	RowsRev int
+}
+
+// Options are the analyzer's options for the current settings.
+func (s *State) Options() analyzer.Options {
+	return analyzer.Options{Rules: s.Settings.Rules()}
+}
+
+// reset starts a new file.
+func (s *State) reset(name string, size int64) {
+	rev := s.Rev
+	*s = State{Settings: s.Settings, Phase: PhaseReading, File: name, Size: size, Started: time.Now(),
+		Tab: TabPackets, decodeMu: new(sync.Mutex), Rev: rev + 1}
+}
+
+// finish takes the analysis' result.
+func (s *State) finish(res *analyzer.Result, src io.ReaderAt) {
+	s.Res, s.src = res, src
+	s.Packets = res.Packets
+	s.Elapsed = time.Since(s.Started)
+	s.Phase = PhaseDone
+	if res.Error != "" {
+		s.Phase = PhaseError
+	}
+	s.rows = map[int]*analyzer.Row{}
+	s.index()
+	s.Rev++
+}
+
+// rejudge reruns the rules with the current settings, without reading.
+func (s *State) rejudge() {
+	if s.Res == nil {
+		return
+	}
+	s.Res.Judge(s.Options())
+	s.rowsMu.Lock()
+	s.rows = map[int]*analyzer.Row{} // rows carry their flags and Info text
+	s.rowsMu.Unlock()
+	s.index()
+	s.Rev++
+}
+
+func (s *State) index() {
+	s.flagged = s.flagged[:0]
+	s.byFrame = map[int][]int{}
+	for i, f := range s.Res.Flags {
+		if len(s.byFrame[f.Frame]) == 0 {
+			s.flagged = append(s.flagged, int32(f.Frame))
+		}
+		s.byFrame[f.Frame] = append(s.byFrame[f.Frame], i)
+	}
+	sort.Slice(s.flagged, func(i, j int) bool { return s.flagged[i] < s.flagged[j] })
+	s.applyFilter()
+}
+
+func (s *State) applyFilter() {
+	s.view = s.Filter.frames(s)
+}
+
+// FlagsOf returns the flags of frame n.
+func (s *State) FlagsOf(n int) []rules.Flag {
+	var out []rules.Flag
+	for _, i := range s.byFrame[n] {
+		out = append(out, s.Res.Flags[i])
+	}
+	return out
+}
+
+// Severity is the highest severity among frame n's flags, "" if none.
+func (s *State) Severity(n int) rules.Severity {
+	sev := rules.Severity("")
+	for _, i := range s.byFrame[n] {
+		if f := s.Res.Flags[i]; sev == "" || f.Severity == rules.Warning {
+			sev = f.Severity
+		}
+	}
+	return sev
+}
+
+// Len is the number of rows in the packet list.
+func (s *State) Len() int {
+	if s.Res == nil {
+		return 0
+	}
+	if s.view != nil {
+		return len(s.view)
+	}
+	return len(s.Res.Frames)
+}
+
+// FrameAt is the frame number of list row i (0-based).
+func (s *State) FrameAt(i int) int {
+	if s.view != nil {
+		return int(s.view[i])
+	}
+	return i + 1
+}
+
+// IndexOf is the list row of frame n, or -1 when the filter hides it.
+func (s *State) IndexOf(n int) int {
+	if s.Res == nil || n < 1 || n > len(s.Res.Frames) {
+		return -1
+	}
+	if s.view == nil {
+		return n - 1
+	}
+	i := sort.Search(len(s.view), func(i int) bool { return int(s.view[i]) >= n })
+	if i < len(s.view) && int(s.view[i]) == n {
+		return i
+	}
+	return -1
+}
+
+// NextFlag is the first flagged frame after n (dir 1) or before it (-1)
+// that the list shows, 0 when there is none.
+func (s *State) NextFlag(n, dir int) int {
+	i := sort.Search(len(s.flagged), func(i int) bool { return int(s.flagged[i]) >= n })
+	if dir > 0 {
+		if i < len(s.flagged) && int(s.flagged[i]) == n {
+			i++
+		}
+	} else {
+		i--
+	}
+	for ; i >= 0 && i < len(s.flagged); i += dir {
+		if f := int(s.flagged[i]); s.IndexOf(f) >= 0 {
+			return f
+		}
+	}
+	return 0
+}
+
+// Row returns frame n's row if it is loaded.
+func (s *State) Row(n int) *analyzer.Row {
+	s.rowsMu.Lock()
+	defer s.rowsMu.Unlock()
+	return s.rows[n]
+}
+
+// loadRows decodes the given frames again from the file. It awaits the
+// file's reads, so it runs on its own goroutine.
+func (s *State) loadRows(res *analyzer.Result, src io.ReaderAt, frames []int) {
+	for _, n := range frames {
+		if s.Row(n) != nil {
+			continue
+		}
+		s.decodeMu.Lock()
+		row, err := res.Row(src, n)
+		s.decodeMu.Unlock()
+		if err != nil {
+			row = analyzer.Row{Number: n, Info: "cannot read this frame again: " + err.Error(), Stream: -1}
+		}
+		s.rowsMu.Lock()
+		if s.Res == res { // not replaced by another file meanwhile
+			if len(s.rows) > 4096 {
+				s.rows = map[int]*analyzer.Row{}
+			}
+			s.rows[n] = &row
+		}
+		s.rowsMu.Unlock()
+	}
+}

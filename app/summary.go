@@ -1,0 +1,93 @@
+package app
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+// Summary: what the file is, what it holds, and its flags by kind (each a
+// button that filters the packet list to that kind).
+type Summary struct {
+	app.Compo
+	S   *State
+	Rev int
+}
+
+func (c *Summary) Render() app.UI {
+	s := c.S
+	res := s.Res
+	info := res.Info()
+	format := info.Format
+	if info.Compressed {
+		format += ", gzip"
+	}
+	if format == "" {
+		format = "unknown"
+	}
+	links := strings.Join(res.LinkTypes(), ", ")
+	if links == "" {
+		links = "none"
+	}
+	spanText := "-"
+	if res.Packets > 0 {
+		spanText = span(res.Duration()) + " from " + absTime(res.FirstTime)
+	}
+	counts := res.FlagCounts()
+	kinds := make([]rules.Kind, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+
+	return app.Section().ID("summary").Class("summary").Aria("label", "Summary").Body(
+		app.Div().Class("summary-head").Body(
+			app.H2().Class("file-name").Text(res.File),
+			&Exports{S: s, Rev: s.Rev},
+		),
+		app.Dl().Class("facts").Body(
+			fact("Format", format),
+			fact("Link types", links),
+			fact("Packets", thousands(res.Packets)),
+			fact("Span", spanText),
+			fact("TCP conversations", thousands(len(res.Conversations))),
+			fact("Read in", span(s.Elapsed)+" · "+humanBytes(s.Size)),
+		),
+		app.Div().Class("flag-kinds").Attr("role", "group").Aria("label", "Flags by kind").Body(
+			app.If(len(res.Flags) == 0, func() app.UI {
+				return app.P().ID("no-flags").Class("ok").Text("No flags: no port reuse or ephemeral-port problem found with the " +
+					s.Settings.Effective().Label + " preset.")
+			}).Else(func() app.UI {
+				return app.Div().Body(
+					app.Span().Class("label").Text(plural(len(res.Flags), "flag", "flags")+":"),
+					app.Range(kinds).Slice(func(i int) app.UI {
+						k := kinds[i]
+						on := s.Filter.Kind == k
+						return app.Button().Class("kind").DataSet("kind", string(k)).Aria("pressed", on).
+							Title("Show only "+string(k)+" in the packet list").
+							OnClick(func(ctx app.Context, e app.Event) {
+								f := Filter{Kind: k}
+								if on {
+									f = Filter{}
+								}
+								ctx.NewActionWithValue(actionFilter, f)
+								ctx.NewActionWithValue(actionTab, TabPackets)
+							}, app.EventScope(k, on)).
+							Body(app.Span().Class("kind-name").Text(string(k)), app.Span().Class("count").Text(thousands(counts[k])))
+					}),
+				)
+			}),
+		),
+		app.Details().Class("settings-box").Body(
+			app.Summary().Text("Rules: "+s.Settings.Effective().Label+" preset (change)"),
+			&SettingsPanel{S: s, Rev: s.Rev},
+		),
+	)
+}
+
+func fact(name, value string) app.UI {
+	return app.Div().Class("fact").Body(app.Dt().Text(name), app.Dd().Text(value))
+}

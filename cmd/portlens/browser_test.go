@@ -1,0 +1,458 @@
+package main
+
+// Browser tests: the built site, served on 127.0.0.1, in headless Chromium
+// driven by chromedp. Run by `make test-browser` (part of `make test`):
+//
+//	go test -run TestBrowser ./cmd/portlens -browser -artifacts=$PWD/artifacts
+//
+// Without -browser they are skipped, so `go test ./...` stays fast.
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+var (
+	browserFlag  = flag.Bool("browser", false, "run the browser tests (needs chromium and web/app.wasm)")
+	artifactsDir = flag.String("artifacts", "", "directory for screenshots (default: a temporary directory)")
+	chromiumPath = flag.String("chromium", "/usr/bin/chromium", "the Chromium binary")
+)
+
+// requestLog records every request: the page's (DevTools) and the server's.
+type requestLog struct {
+	mu     sync.Mutex
+	page   []string
+	server []string
+}
+
+func (l *requestLog) addPage(u string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.page = append(l.page, u)
+}
+
+func (l *requestLog) addServer(p string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.server = append(l.server, p)
+}
+
+func (l *requestLog) snapshot() (page, server []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.page...), append([]string(nil), l.server...)
+}
+
+type browserTest struct {
+	t         *testing.T
+	ctx       context.Context
+	base      string
+	shots     string
+	downloads string
+	log       *requestLog
+}
+
+func TestBrowser(t *testing.T) {
+	if !*browserFlag {
+		t.Skip("browser tests run with -browser (make test-browser)")
+	}
+	if _, err := os.Stat(*chromiumPath); err != nil {
+		t.Fatalf("no Chromium at %s: install Debian's chromium package (make chromium)", *chromiumPath)
+	}
+	site := t.TempDir()
+	if err := buildSite(site, filepath.Join("..", "..", "web")); err != nil {
+		t.Fatal(err)
+	}
+	log := &requestLog{}
+	srv := httptest.NewServer(siteHandler(site, func(r *http.Request) { log.addServer(r.URL.Path) }))
+	defer srv.Close()
+
+	shots := *artifactsDir
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(*chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			log.addPage(e.Request.URL)
+		}
+	}))
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 150*time.Second)
+	defer cancelTimeout()
+
+	bt := &browserTest{t: t, ctx: ctx, base: srv.URL + "/", shots: shots, downloads: t.TempDir(), log: log}
+	bt.must(chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+		return err
+	})))
+	_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: bt.downloads,
+	})
+	bt.must(err)
+
+	// Load, wait for the wasm to run and the service worker to settle.
+	bt.must(chromedp.Do(ctx,
+		chromedp.Navigate(bt.base),
+		chromedp.WaitVisible(chromedp.CSS(`#portlens[data-state="idle"]`)),
+		chromedp.Sleep(1500*time.Millisecond),
+	))
+	_, loadServer := log.snapshot()
+	loadPage, _ := log.snapshot()
+	privacy := bt.text("#privacy")
+	if !strings.Contains(privacy, "never leaves this browser") {
+		t.Errorf("privacy line = %q", privacy)
+	}
+	bt.shot("01-start")
+
+	t.Run("sample", bt.sample)
+	t.Run("related", bt.related)
+	t.Run("filter", bt.filter)
+	t.Run("keyboard", bt.keyboard)
+	t.Run("export", bt.exportCSV)
+	t.Run("views", bt.views)
+	t.Run("upload", bt.upload)
+	t.Run("truncated", bt.truncated)
+	t.Run("not-capture", bt.notCapture)
+	t.Run("dark-phone", bt.darkPhone)
+
+	// Every request went to 127.0.0.1; after the load only samples were fetched.
+	page, server := log.snapshot()
+	for _, u := range page {
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Errorf("request to %q", u)
+			continue
+		}
+		switch pu.Scheme {
+		case "data", "blob":
+			continue
+		}
+		if pu.Hostname() != "127.0.0.1" {
+			t.Errorf("request left the machine: %s", u)
+		}
+	}
+	for _, u := range page[len(loadPage):] {
+		if strings.HasPrefix(u, "blob:") || strings.HasPrefix(u, "data:") {
+			continue
+		}
+		if pu, _ := url.Parse(u); pu == nil || !strings.HasPrefix(pu.Path, "/web/samples/") {
+			t.Errorf("page request after load: %s", u)
+		}
+	}
+	for _, p := range server[len(loadServer):] {
+		if !strings.HasPrefix(p, "/web/samples/") {
+			t.Errorf("server saw a request after load: %s", p)
+		}
+	}
+	t.Logf("%d page requests, %d server requests (%d at load); screenshots in %s", len(page), len(server), len(loadServer), shots)
+}
+
+func (bt *browserTest) must(err error) {
+	bt.t.Helper()
+	if err != nil {
+		bt.t.Fatal(err)
+	}
+}
+
+func (bt *browserTest) eval(expr string) string {
+	bt.t.Helper()
+	v, err := chromedp.Run(bt.ctx, chromedp.Evaluate[string](expr))
+	bt.must(err)
+	return v
+}
+
+func (bt *browserTest) text(sel string) string {
+	bt.t.Helper()
+	return bt.eval(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
+}
+
+// wait polls a JS predicate.
+func (bt *browserTest) wait(what, expr string) {
+	bt.t.Helper()
+	ctx, cancel := context.WithTimeout(bt.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr)); err != nil {
+		bt.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func (bt *browserTest) shot(name string) {
+	bt.t.Helper()
+	png, err := chromedp.Run(bt.ctx, chromedp.CaptureScreenshot())
+	bt.must(err)
+	bt.must(os.WriteFile(filepath.Join(bt.shots, name+".png"), png, 0o644))
+}
+
+func (bt *browserTest) click(sel string) {
+	bt.t.Helper()
+	bt.must(chromedp.Do(bt.ctx, chromedp.Click(chromedp.CSS(sel))))
+}
+
+// expectDone listens for the next portlens:done event; call it before the
+// action that starts an analysis.
+func (bt *browserTest) expectDone() {
+	bt.t.Helper()
+	bt.eval(`window.__done = null; document.addEventListener("portlens:done", e => { window.__done = e.detail }, {once: true}); ""`)
+}
+
+// waitDone waits for the portlens:done event and returns data-state, which
+// must agree with the event.
+func (bt *browserTest) waitDone() string {
+	bt.t.Helper()
+	bt.wait("the analysis", `window.__done !== null`)
+	st := bt.eval(`document.querySelector("#portlens").dataset.state`)
+	if ev := bt.eval(`window.__done.state`); ev != st {
+		bt.t.Errorf("portlens:done says %s, data-state %s", ev, st)
+	}
+	return st
+}
+
+func (bt *browserTest) attr(name string) string {
+	return bt.eval(fmt.Sprintf(`document.querySelector("#portlens").dataset[%q]`, name))
+}
+
+func (bt *browserTest) sample(t *testing.T) {
+	bt.t = t
+	bt.expectDone()
+	bt.click(`[id="sample-seed-rst-storm.pcap"]`)
+	if st := bt.waitDone(); st != "done" {
+		t.Fatalf("state %s", st)
+	}
+	if p, f := bt.attr("packets"), bt.attr("flags"); p != "10" || f != "4" {
+		t.Errorf("data-packets %s data-flags %s, want 10 and 4", p, f)
+	}
+	bt.wait("portlens:done", `window.__done && window.__done.packets === 10 && window.__done.flags === 4`)
+	for _, n := range []string{"3", "5", "7", "9"} {
+		bt.wait("flagged row "+n, `document.querySelector("#row-`+n+`.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
+	}
+	if got := bt.eval(`String(document.querySelectorAll("#window .row.flagged").length)`); got != "4" {
+		t.Errorf("%s flagged rows, want 4", got)
+	}
+	// The first flag is selected and explained with its numbers.
+	bt.wait("the detail of frame 3", `document.querySelector("#detail")?.dataset.frame === "3"`)
+	expl := bt.text("#detail .explanation")
+	for _, want := range []string{"Frame 3 is a SYN", "Stream 0 used the same ports from frame 1", "RST", "frame 2"} {
+		if !strings.Contains(expl, want) {
+			t.Errorf("explanation lacks %q: %s", want, expl)
+		}
+	}
+	bt.shot("02-sample-flag")
+}
+
+func (bt *browserTest) related(t *testing.T) {
+	bt.t = t
+	bt.click(`#detail a.frame-link[data-frame="2"]`)
+	bt.wait("frame 2 selected", `document.querySelector("#detail")?.dataset.frame === "2" && document.querySelector("#row-2")?.getAttribute("aria-selected") === "true"`)
+	if info := bt.text("#row-2 .c-info"); !strings.Contains(info, "RST") {
+		t.Errorf("frame 2 info %q, want an RST", info)
+	}
+}
+
+func (bt *browserTest) filter(t *testing.T) {
+	bt.t = t
+	bt.must(chromedp.Do(bt.ctx, chromedp.SendKeys(chromedp.CSS("#filter-text"), "flagged\r")))
+	bt.wait("4 rows", `document.querySelectorAll("#window .row").length === 4`)
+	if c := bt.text("#filter-count"); c != "4 of 10 packets" {
+		t.Errorf("count %q", c)
+	}
+	bt.shot("03-filter-flagged")
+	bt.click("#filter-clear")
+	bt.wait("10 rows", `document.querySelectorAll("#window .row").length === 10`)
+	bt.must(chromedp.Do(bt.ctx, chromedp.SendKeys(chromedp.CSS("#filter-text"), "stream:2\r")))
+	bt.wait("stream 2", `document.querySelectorAll("#window .row").length === 2`)
+	bt.click("#filter-clear")
+	bt.wait("10 rows", `document.querySelectorAll("#window .row").length === 10`)
+	// The kind button of the summary filters too.
+	bt.click(`button.kind[data-kind="tcp.reused_ports"]`)
+	bt.wait("kind filter", `document.querySelectorAll("#window .row").length === 4`)
+	bt.click(`button.kind[data-kind="tcp.reused_ports"]`)
+	bt.wait("10 rows", `document.querySelectorAll("#window .row").length === 10`)
+}
+
+func (bt *browserTest) keyboard(t *testing.T) {
+	bt.t = t
+	bt.click("#row-1")
+	bt.wait("frame 1", `document.querySelector("#detail")?.dataset.frame === "1"`)
+	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent("n")))
+	bt.wait("n to frame 3", `document.querySelector("#detail")?.dataset.frame === "3"`)
+	bt.must(chromedp.Do(bt.ctx, chromedp.KeyEvent("n")))
+	bt.wait("n to frame 5", `document.querySelector("#detail")?.dataset.frame === "5"`)
+	bt.must(chromedp.Do(bt.ctx, chromedp.KeyEvent("p")))
+	bt.wait("p to frame 3", `document.querySelector("#detail")?.dataset.frame === "3"`)
+	bt.must(chromedp.Do(bt.ctx, chromedp.KeyEvent(kb.ArrowDown)))
+	bt.wait("down to frame 4", `document.querySelector("#detail")?.dataset.frame === "4"`)
+}
+
+func (bt *browserTest) exportCSV(t *testing.T) {
+	bt.t = t
+	before, _ := os.ReadDir(bt.downloads)
+	bt.click("#export-csv")
+	var file string
+	deadline := time.Now().Add(10 * time.Second)
+	for file == "" && time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(bt.downloads)
+		if len(entries) > len(before) {
+			for _, e := range entries {
+				if !strings.HasSuffix(e.Name(), ".crdownload") && !contains(before, e.Name()) {
+					file = filepath.Join(bt.downloads, e.Name())
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if file == "" {
+		t.Fatal("no CSV downloaded")
+	}
+	f, err := os.Open(file)
+	bt.must(err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	bt.must(err)
+	if len(recs) != 5 || recs[0][0] != "frame" || recs[1][0] != "3" || recs[1][1] != "tcp.reused_ports" || recs[4][0] != "9" {
+		t.Errorf("CSV = %v", recs)
+	}
+}
+
+func contains(entries []os.DirEntry, name string) bool {
+	for _, e := range entries {
+		if e.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (bt *browserTest) views(t *testing.T) {
+	bt.t = t
+	bt.click("#tab-conversations")
+	bt.wait("conversations", `document.querySelectorAll("#conversations tbody tr").length === 5`)
+	if chain := bt.text(`#conversations tr[data-stream="2"] .chain`); chain != "0 → 1 → 2 → 3 → 4" {
+		t.Errorf("reuse chain %q", chain)
+	}
+	bt.shot("04-conversations")
+	bt.click("#tab-endpoints")
+	bt.wait("endpoints", `document.querySelectorAll("#services tbody tr").length === 1`)
+	if st := bt.text("#services tbody tr"); !strings.Contains(st, "CLOSED 5") {
+		t.Errorf("service row %q, want CLOSED 5", st)
+	}
+	bt.shot("05-endpoints")
+	bt.click("#tab-ports")
+	bt.wait("ports plot", `document.querySelectorAll("#port-plot circle.reused").length === 4`)
+	bt.shot("06-ports")
+	bt.click("#tab-packets")
+}
+
+func (bt *browserTest) upload(t *testing.T) {
+	bt.t = t
+	file, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "captures", "link-null-le.pcap"))
+	bt.expectDone()
+	bt.must(chromedp.Do(bt.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{file})))
+	if st := bt.waitDone(); st != "done" {
+		t.Fatalf("state %s", st)
+	}
+	if p, f := bt.attr("packets"), bt.attr("flags"); p != "32" || f != "2" {
+		t.Errorf("data-packets %s data-flags %s, want 32 and 2", p, f)
+	}
+	bt.wait("row 8 flagged", `document.querySelector("#row-8.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
+	// Frame 24 is below the fold: n scrolls the virtual list to it.
+	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent("n")))
+	bt.wait("row 24 flagged", `document.querySelector("#row-24.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
+	bt.shot("07-upload")
+}
+
+func (bt *browserTest) truncated(t *testing.T) {
+	bt.t = t
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", "seed-fin-then-syn-2h.pcap"))
+	bt.must(err)
+	file := filepath.Join(t.TempDir(), "truncated.pcap")
+	bt.must(os.WriteFile(file, data[:len(data)-40], 0o644))
+	bt.expectDone()
+	bt.must(chromedp.Do(bt.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{file})))
+	if st := bt.waitDone(); st != "error" {
+		t.Fatalf("state %s, want error", st)
+	}
+	msg := bt.text("#error")
+	if !strings.Contains(msg, "frame 18") || !strings.Contains(msg, "17 packets before it") {
+		t.Errorf("error message %q", msg)
+	}
+	if p := bt.attr("packets"); p != "17" {
+		t.Errorf("data-packets %s, want 17 read before the damage", p)
+	}
+	bt.wait("the partial results", `document.querySelector("#row-10.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
+	bt.shot("08-truncated")
+}
+
+func (bt *browserTest) notCapture(t *testing.T) {
+	bt.t = t
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	bt.must(os.WriteFile(file, []byte("<!DOCTYPE html><p>not a capture</p>\n"), 0o644))
+	bt.expectDone()
+	bt.must(chromedp.Do(bt.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{file})))
+	if st := bt.waitDone(); st != "error" {
+		t.Fatalf("state %s, want error", st)
+	}
+	if msg := bt.text("#error"); !strings.Contains(msg, "This is not a capture file") || !strings.Contains(msg, "3c 21 44 4f") {
+		t.Errorf("error message %q", msg)
+	}
+	if p := bt.attr("packets"); p != "0" {
+		t.Errorf("data-packets %s", p)
+	}
+	bt.shot("09-not-capture")
+}
+
+func (bt *browserTest) darkPhone(t *testing.T) {
+	bt.t = t
+	bt.expectDone()
+	bt.eval(`const s = document.querySelector("#sample-select"); s.value = "seed-fin-then-syn-2h.pcap"; s.dispatchEvent(new Event("change")); ""`)
+	if st := bt.waitDone(); st != "done" {
+		t.Fatalf("state %s", st)
+	}
+	_, err := chromedp.Run(bt.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	}))
+	bt.must(err)
+	bt.wait("row 10", `document.querySelector("#row-10.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
+	bt.shot("10-dark")
+	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)))
+	bt.must(chromedp.Do(bt.ctx, chromedp.Sleep(300*time.Millisecond)))
+	bt.shot("11-phone-dark")
+	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateReset()))
+}
