@@ -3,6 +3,7 @@ package app
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -32,9 +33,10 @@ func (c *Summary) Render() app.UI {
 	if links == "" {
 		links = "none"
 	}
-	spanText := "-"
+	spanText, start := "-", "-"
 	if res.Packets > 0 {
-		spanText = span(res.Duration()) + " from " + absTime(res.FirstTime)
+		spanText = span(res.Duration())
+		start = time.Unix(0, res.FirstTime).UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	counts := res.FlagCounts()
 	kinds := make([]rules.Kind, 0, len(counts))
@@ -52,6 +54,7 @@ func (c *Summary) Render() app.UI {
 			fact("Format", format),
 			fact("Link types", links),
 			fact("Packets", thousands(res.Packets)),
+			fact("First packet", start),
 			fact("Span", spanText),
 			fact("TCP conversations", thousands(len(res.Conversations))),
 			fact("Read in", span(s.Elapsed)+" · "+humanBytes(s.Size)),

@@ -91,7 +91,7 @@ func (c *SampleMenu) Render() app.UI {
 				if v != "" {
 					ctx.NewActionWithValue(actionSample, v)
 				}
-				ctx.JSSrc().Set("value", "")
+				ctx.JSSrc().Set("selectedIndex", 0)
 			}),
 	)
 }
