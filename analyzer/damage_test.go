@@ -104,3 +104,22 @@ func TestNotACapture(t *testing.T) {
 		t.Errorf("message %q does not say it is not a capture", res.Error)
 	}
 }
+
+// Stopping a run keeps and judges what was read.
+func TestStopKeepsWhatWasRead(t *testing.T) {
+	f, err := os.Open("../testdata/captures/seed-rst-storm.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run := analyzer.Start("storm", f, analyzer.DefaultOptions())
+	run.Step(5)
+	run.Stop()
+	res := run.Result()
+	if !res.Stopped || res.Packets != 5 || res.Error != "" {
+		t.Fatalf("stopped %v, packets %d, error %q", res.Stopped, res.Packets, res.Error)
+	}
+	if len(res.Flags) != 2 || res.Flags[0].Frame != 3 || res.Flags[1].Frame != 5 {
+		t.Fatalf("flags %+v, want frames 3 and 5 of the first five", res.Flags)
+	}
+}

@@ -32,6 +32,8 @@ type Result struct {
 	Flags               []rules.Flag
 	// Error says why reading stopped early ("" when the file was read
 	// whole); ErrorFrame and ErrorOffset say where.
+	// Stopped is set when the reading was stopped before the end (Run.Stop).
+	Stopped     bool
 	Error       string
 	ErrorFrame  int
 	ErrorOffset int64

@@ -92,6 +92,15 @@ func (run *Run) Step(n int) bool {
 	return !run.done
 }
 
+// Stop ends the reading early, at the user's request: Result then judges
+// the packets read so far, and says so in Result.Stopped.
+func (run *Run) Stop() {
+	if !run.done {
+		run.done = true
+		run.res.Stopped = true
+	}
+}
+
 // Progress reports the bytes read from the input and the packets so far.
 func (run *Run) Progress() (bytes int64, packets int) {
 	if run.reader == nil {
