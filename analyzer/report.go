@@ -22,6 +22,7 @@ type Report struct {
 	FlagCounts    map[string]int `json:"flag_counts"`
 	Flags         []rules.Flag   `json:"flags"`
 	Frames        []FrameReport  `json:"frames,omitempty"`
+	Stopped       bool           `json:"stopped,omitempty"`
 	Error         string         `json:"error"`
 	ErrorFrame    int            `json:"error_frame,omitempty"`
 	ErrorOffset   int64          `json:"error_offset,omitempty"`
@@ -46,6 +47,7 @@ func (r *Result) Report(opts Options, withFrames bool) Report {
 		Preset:        opts.Rules.Preset,
 		FlagCounts:    map[string]int{},
 		Flags:         r.Flags,
+		Stopped:       r.Stopped,
 		Error:         r.Error,
 		ErrorFrame:    r.ErrorFrame,
 		ErrorOffset:   r.ErrorOffset,
