@@ -29,13 +29,16 @@ run: build
 ## test: formatting, vet, unit tests natively and under js/wasm (node)
 test: lint test-go test-wasm test-browser
 
+# Go's ./... skips directories named testdata: its programs are named here.
+TESTDATA_PKGS := ./testdata/gen ./testdata/benchgen/... ./testdata/benchrun
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet ./... $(TESTDATA_PKGS)
 
 test-go:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 ./... $(TESTDATA_PKGS)
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./analyzer/...
@@ -51,7 +54,7 @@ chromium:
 ## conformance: every capture of the public corpus against Wireshark 4.4's answers
 conformance:
 	@if [ ! -f "$(CORPUS)/truth.jsonl" ]; then echo "no corpus at $(CORPUS) (set CORPUS=...)"; exit 1; fi
-	$(GO) test -count=1 -run 'TestConformanceCorpus' ./analyzer -corpus="$(abspath $(CORPUS))"
+	$(GO) test -count=1 -v -run 'TestConformanceCorpus' ./analyzer -corpus="$(abspath $(CORPUS))"
 
 ## bench: benchmark capture, native and js/wasm benchmarks, portlens vs tshark and wiregasm -> BENCHMARKS.md
 bench:
