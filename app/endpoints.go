@@ -30,9 +30,9 @@ func (c *Endpoints) Render() app.UI {
 	return app.Section().ID("endpoints").Class("table-view").Aria("label", "Endpoints").Body(
 		app.H2().Text("Services"),
 		app.P().Class("hint").Text("Each address:port that clients opened connections to, with the state of those connections at the end of the capture (TIME_WAIT by the "+
-			p.Label+" clock of "+p.TimeWait.String()+"). Unanswered SYNs point at a full listen queue, a filter, or nothing listening."),
+			p.Label+" clock of "+p.TimeWait.String()+"). Refused: SYNs the service answered with an RST (nothing listening, or a firewall). Unanswered: SYNs with no answer at all, which point at a full listen queue or a filter."),
 		app.Div().Class("scroll").Body(app.Table().ID("services").Body(
-			app.THead().Body(app.Tr().Body(th("Service"), th("Answered"), th("Connections"), th("Clients"), th("States at end"), th("Unanswered SYNs"))),
+			app.THead().Body(app.Tr().Body(th("Service"), th("Answered"), th("Connections"), th("Clients"), th("States at end"), th("Refused (RST)"), th("Unanswered SYNs"))),
 			app.TBody().Body(app.Range(svcs).Slice(func(i int) app.UI {
 				sv := svcs[i]
 				var states []string
@@ -55,6 +55,7 @@ func (c *Endpoints) Render() app.UI {
 					app.Td().Class("num").Text(thousands(len(sv.Connections))),
 					app.Td().Class("num").Text(thousands(sv.Clients)),
 					app.Td().Text(strings.Join(states, ", ")),
+					app.Td().Class("num").Text(thousands(sv.Refused)),
 					app.Td().Class("num "+cls).Text(thousands(sv.Unanswered)),
 				)
 			})),

@@ -71,7 +71,8 @@ type Service struct {
 	Answered    bool // it sent at least one SYN/ACK
 	Connections []int
 	States      map[State]int
-	Unanswered  int // SYNs that got no SYN/ACK: a full listen queue or a filter shows here
+	Refused     int // connections whose SYN the service answered with an RST
+	Unanswered  int // connections whose SYN got no SYN/ACK and no RST: a full listen queue or a filter
 	Clients     int // distinct client addresses
 }
 
@@ -97,7 +98,11 @@ func Services(convs []conv.Conversation, end int64, timeWait time.Duration) []Se
 			sv.Answered = true
 		}
 		if c.SYN.Frame > 0 && c.SYNACK.Frame == 0 {
-			sv.Unanswered++
+			if c.FirstRST.Frame > 0 && c.RSTDir != c.SYNDir {
+				sv.Refused++
+			} else {
+				sv.Unanswered++
+			}
 		}
 		clients[server][client.Addr()] = true
 	}

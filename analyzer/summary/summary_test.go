@@ -12,12 +12,17 @@ import (
 
 func analyze(t *testing.T, name string) *analyzer.Result {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "captures", name))
+	return analyzeFile(t, filepath.Join("..", "..", "testdata", "captures", name))
+}
+
+func analyzeFile(t *testing.T, path string) *analyzer.Result {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer f.Close()
-	return analyzer.Analyze(name, f, analyzer.DefaultOptions())
+	return analyzer.Analyze(path, f, analyzer.DefaultOptions())
 }
 
 func TestChainRSTStorm(t *testing.T) {
@@ -42,6 +47,18 @@ func TestServicesRSTStorm(t *testing.T) {
 	sv := svcs[0]
 	if len(sv.Connections) != 5 || sv.States[Closed] != 5 || sv.Clients != 1 {
 		t.Errorf("service %+v: want 5 connections, all CLOSED, 1 client", sv)
+	}
+	// Every SYN was answered with an RST: refused, not unanswered.
+	if sv.Refused != 5 || sv.Unanswered != 0 {
+		t.Errorf("refused %d, unanswered %d: want 5 and 0", sv.Refused, sv.Unanswered)
+	}
+}
+
+func TestServicesUnansweredSYN(t *testing.T) {
+	res := analyzeFile(t, "../../testdata/rules/syn-retransmitted-unanswered.pcap")
+	svcs := Services(res.Conversations, res.LastTime, 60*time.Second)
+	if len(svcs) != 1 || svcs[0].Unanswered != 1 || svcs[0].Refused != 0 || svcs[0].Answered {
+		t.Fatalf("services %+v: want one unanswered connection", svcs)
 	}
 }
 
