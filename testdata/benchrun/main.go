@@ -34,8 +34,17 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "portlens-bench"), "where the capture and binaries go")
 	out := flag.String("out", "BENCHMARKS.md", "file to write the table into")
 	external := flag.Bool("external", true, "also time tshark and wiregasm (slow: about a minute each)")
+	only := flag.String("only", "", "run only this part (chromium) and print its rows without writing -out")
 	flag.Parse()
 	b := &bench{dir: *dir, count: *count, packets: *packets}
+	if *only != "" {
+		if err := b.runOnly(*only); err != nil {
+			fmt.Fprintln(os.Stderr, "benchrun:", err)
+			os.Exit(1)
+		}
+		fmt.Print(b.table())
+		return
+	}
 	if err := b.run(*external); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
@@ -68,7 +77,32 @@ func (b *bench) say(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchrun: "+format+"\n", args...)
 }
 
+// runOnly measures one part, for working on it.
+func (b *bench) runOnly(part string) error {
+	if err := b.capture(); err != nil {
+		return err
+	}
+	switch part {
+	case "chromium":
+		bin := filepath.Join(b.dir, "portlens")
+		if out, err := goCmd(nil, "build", "-o", bin, "./cmd/portlens"); err != nil {
+			return fmt.Errorf("build: %v\n%s", err, out)
+		}
+		b.chromium(bin)
+		return nil
+	}
+	return fmt.Errorf("-only %q: unknown part (chromium)", part)
+}
+
 func (b *bench) run(external bool) error {
+	if err := b.capture(); err != nil {
+		return err
+	}
+	return b.measure(external)
+}
+
+// capture writes the benchmark capture into b.dir.
+func (b *bench) capture() error {
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return err
 	}
@@ -86,7 +120,10 @@ func (b *bench) run(external bool) error {
 	}
 	st, _ := os.Stat(b.file)
 	b.size = st.Size()
+	return nil
+}
 
+func (b *bench) measure(external bool) error {
 	if err := b.native(); err != nil {
 		return err
 	}
@@ -95,8 +132,7 @@ func (b *bench) run(external bool) error {
 	}
 	b.wasmBench()
 	b.wasmSize()
-	b.rows = append(b.rows, row{what: "Chromium: choose file to all results shown (1M)",
-		note: "TODO: not measured yet (the page's data-state hooks exist; the chromedp measurement is not written)"})
+	b.chromium(filepath.Join(b.dir, "portlens"))
 	if external {
 		b.tshark()
 		b.wiregasm()
