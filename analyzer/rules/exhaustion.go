@@ -54,36 +54,74 @@ type destKey struct {
 // and port, or opens more connections within one TIME_WAIT than the range
 // has ports (it cycles through the range).
 func exhaustion(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
-	groups := map[destKey][]busySpan{}
-	var order []destKey
+	// First count each destination's connections: only a destination with
+	// at least min(need, size+1) of them can be flagged, so the spans are
+	// built for those alone.
+	type dest struct {
+		k     destKey
+		n     int
+		spans []busySpan
+	}
+	var dests []dest
+	idx := make(map[destIndexKey]int32)
+	group := make([]int32, len(in.Conversations))
 	for i := range in.Conversations {
 		c := &in.Conversations[i]
 		client, server, ok := opened(c)
 		if !ok {
+			group[i] = -1
 			continue
 		}
-		k := destKey{client.Addr(), server}
-		p := presetFor(k.client)
-		if _, seen := groups[k]; !seen {
-			order = append(order, k)
+		ik := destIndexKey{client: keyOf(netip.AddrPortFrom(client.Addr(), 0)), server: keyOf(server)}
+		g, seen := idx[ik]
+		if !seen {
+			g = int32(len(dests))
+			idx[ik] = g
+			dests = append(dests, dest{k: destKey{client.Addr(), server}})
 		}
-		groups[k] = append(groups[k], spanOf(c, c.ClientDir(), p.TimeWait, in.End))
+		group[i] = g
+		dests[g].n++
+	}
+	presets := make([]Preset, len(dests))
+	some := false
+	for g := range dests {
+		presets[g] = presetFor(dests[g].k.client)
+		size := presets[g].Ephemeral.Size()
+		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
+		if dests[g].n < min(need, size+1) {
+			dests[g].n = -1 // cannot be flagged
+			continue
+		}
+		dests[g].spans = make([]busySpan, 0, dests[g].n)
+		some = true
+	}
+	if !some {
+		return nil
+	}
+	for i, g := range group {
+		if g < 0 || dests[g].n < 0 {
+			continue
+		}
+		c := &in.Conversations[i]
+		dests[g].spans = append(dests[g].spans, spanOf(c, c.ClientDir(), presets[g].TimeWait, in.End))
 	}
 	var flags []Flag
-	for _, k := range order {
-		spans := groups[k]
-		p := presetFor(k.client)
-		size := p.Ephemeral.Size()
-		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
-		if len(spans) < min(need, size+1) {
+	for g := range dests {
+		if dests[g].n < 0 {
 			continue
 		}
-		if f, ok := judgeDest(k, spans, p, need, s); ok {
+		p := presets[g]
+		size := p.Ephemeral.Size()
+		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
+		if f, ok := judgeDest(dests[g].k, dests[g].spans, p, need, s); ok {
 			flags = append(flags, f)
 		}
 	}
 	return flags
 }
+
+// destIndexKey is a destKey as a flat map key.
+type destIndexKey struct{ client, server apKey }
 
 // judgeDest sweeps one client's connections to one destination.
 func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Flag, bool) {

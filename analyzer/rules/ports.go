@@ -4,39 +4,78 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/portlens/portlens/analyzer/conv"
 )
 
 // portUse is one (host, port) as the rules see it: the connections that
-// used it in one role, in capture order.
+// used it in one role, in capture order, and the peer of each.
 type portUse struct {
 	at    netip.AddrPort
 	convs []*conv.Conversation
-	peers map[netip.AddrPort]bool
+	peers []netip.AddrPort // one per conversation, repeats kept
+}
+
+// apKey is a netip.AddrPort as a flat, pointer-free map key (one memhash;
+// addresses decoded from packets carry no zone).
+type apKey struct {
+	ip   [16]byte
+	port uint16
+	v4   bool
+}
+
+func keyOf(ap netip.AddrPort) apKey {
+	a := ap.Addr()
+	return apKey{ip: a.As16(), port: ap.Port(), v4: a.Is4()}
 }
 
 // groupBy collects conversations under the endpoint pick returns (ok
-// false skips the conversation), in order of first appearance.
-func groupBy(convs []conv.Conversation, pick func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool)) []*portUse {
-	var order []*portUse
-	idx := map[netip.AddrPort]*portUse{}
+// false skips the conversation), in order of first appearance. The groups
+// share two backing arrays: one allocation each, not one per group.
+func groupBy(convs []conv.Conversation, pick func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool)) []portUse {
+	var uses []portUse
+	var count []int32
+	idx := make(map[apKey]int32)
+	group := make([]int32, len(convs))
+	peers := make([]netip.AddrPort, len(convs))
+	total := 0
 	for i := range convs {
-		c := &convs[i]
-		at, peer, ok := pick(c)
+		at, peer, ok := pick(&convs[i])
 		if !ok {
+			group[i] = -1
 			continue
 		}
-		u := idx[at]
-		if u == nil {
-			u = &portUse{at: at, peers: map[netip.AddrPort]bool{}}
-			idx[at] = u
-			order = append(order, u)
+		k := keyOf(at)
+		g, seen := idx[k]
+		if !seen {
+			g = int32(len(uses))
+			idx[k] = g
+			uses = append(uses, portUse{at: at})
+			count = append(count, 0)
 		}
-		u.convs = append(u.convs, c)
-		u.peers[peer] = true
+		group[i], peers[i] = g, peer
+		count[g]++
+		total++
 	}
-	return order
+	flatConvs := make([]*conv.Conversation, total)
+	flatPeers := make([]netip.AddrPort, total)
+	off := 0
+	for g := range uses {
+		n := int(count[g])
+		uses[g].convs = flatConvs[off : off : off+n]
+		uses[g].peers = flatPeers[off : off : off+n]
+		off += n
+	}
+	for i, g := range group {
+		if g < 0 {
+			continue
+		}
+		u := &uses[g]
+		u.convs = append(u.convs, &convs[i])
+		u.peers = append(u.peers, peers[i])
+	}
+	return uses
 }
 
 // synSender picks the sender of a captured SYN (the initiator).
@@ -60,21 +99,30 @@ func (u *portUse) others(seg func(c *conv.Conversation) conv.Segment) []int {
 func synOf(c *conv.Conversation) conv.Segment    { return c.SYN }
 func synackOf(c *conv.Conversation) conv.Segment { return c.SYNACK }
 
-func (u *portUse) peerList() string {
-	peers := make([]netip.AddrPort, 0, len(u.peers))
-	for p := range u.peers {
-		peers = append(peers, p)
-	}
+func (u *portUse) peerList() string { return string(u.appendPeerList(nil)) }
+
+// appendPeerList appends the distinct peers, sorted, as "a, b, c and 4 more".
+func (u *portUse) appendPeerList(b []byte) []byte {
+	peers := slices.Clone(u.peers)
 	slices.SortFunc(peers, func(a, b netip.AddrPort) int { return a.Compare(b) })
-	var w []string
-	for i, p := range peers {
+	peers = slices.Compact(peers)
+	n := min(len(peers), 4)
+	for i := range n {
+		switch {
+		case i == 0:
+		case i == n-1:
+			b = append(b, " and "...)
+		default:
+			b = append(b, ", "...)
+		}
 		if i == 3 {
-			w = append(w, fmt.Sprintf("%d more", len(peers)-3))
+			b = strconv.AppendInt(b, int64(len(peers)-3), 10)
+			b = append(b, " more"...)
 			break
 		}
-		w = append(w, p.String())
+		b = peers[i].AppendTo(b)
 	}
-	return joinWords(w)
+	return b
 }
 
 const outsideRule = "The ephemeral (dynamic) port range of the initiator's operating system: a connection opened " +
@@ -95,7 +143,10 @@ func inSomePreset(port uint16) string {
 // ephemeral range of its host's preset.
 func outsideEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
-	for _, u := range groupBy(in.Conversations, synSender) {
+	var b []byte // reused for every flag's words
+	uses := groupBy(in.Conversations, synSender)
+	for i := range uses {
+		u := &uses[i]
 		p := presetFor(u.at.Addr())
 		if u.at.Port() < 1024 || p.Ephemeral.Contains(u.at.Port()) {
 			continue
@@ -112,13 +163,44 @@ func outsideEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) 
 		if u.at.Port() < 49152 && p.Ephemeral.Lo >= 32768 {
 			why = "a port in the registered range 1024-49151, outside every modern default range except Linux's and FreeBSD's: usually bound explicitly by the application (a fixed source port), or rewritten by a NAT"
 		}
+		port := uint64(u.at.Port())
+		// "Source port %d of %s is outside its ephemeral range %s"
+		b = append(b[:0], "Source port "...)
+		b = strconv.AppendUint(b, port, 10)
+		b = append(b, " of "...)
+		b = u.at.Addr().AppendTo(b)
+		b = append(b, " is outside its ephemeral range "...)
+		b = appendRange(b, p.Ephemeral)
+		msg := string(b)
+		// "Frame %d is a SYN from %s to %s. Port %d lies outside %s's ephemeral range %s, by %s. "+
+		// "%s opened %s from this port in the capture (toward %s). Likely %s."
+		b = append(b[:0], "Frame "...)
+		b = strconv.AppendInt(b, int64(c.SYN.Frame), 10)
+		b = append(b, " is a SYN from "...)
+		b = u.at.AppendTo(b)
+		b = append(b, " to "...)
+		b = dst.AppendTo(b)
+		b = append(b, ". Port "...)
+		b = strconv.AppendUint(b, port, 10)
+		b = append(b, " lies outside "...)
+		b = u.at.Addr().AppendTo(b)
+		b = append(b, "'s ephemeral range "...)
+		b = appendRange(b, p.Ephemeral)
+		b = append(b, ", by "...)
+		b = appendPresetWords(b, p)
+		b = append(b, ". "...)
+		b = u.at.Addr().AppendTo(b)
+		b = append(b, " opened "...)
+		b = appendPlural(b, len(u.convs), "connection")
+		b = append(b, " from this port in the capture (toward "...)
+		b = u.appendPeerList(b)
+		b = append(b, "). Likely "...)
+		b = append(b, why...)
+		b = append(b, '.')
 		flags = append(flags, Flag{
 			Frame: c.SYN.Frame, Kind: OutsideEphemeral, Severity: Note, Stream: c.Stream,
-			Message: fmt.Sprintf("Source port %d of %s is outside its ephemeral range %s", u.at.Port(), u.at.Addr(), p.Ephemeral),
-			Explanation: fmt.Sprintf("Frame %d is a SYN from %s to %s. Port %d lies outside %s's ephemeral range %s, by %s. "+
-				"%s opened %s from this port in the capture (toward %s). Likely %s.",
-				c.SYN.Frame, u.at, dst, u.at.Port(), u.at.Addr(), p.Ephemeral, presetWords(p),
-				u.at.Addr(), plural(len(u.convs), "connection"), u.peerList(), why),
+			Message:     msg,
+			Explanation: string(b),
 			Advice: "If the host runs another operating system, choose its preset (or --os auto). Otherwise find what binds the port: " +
 				"a fixed source port makes every reconnect reuse the same 4-tuple and wait out TIME_WAIT.",
 			Related: u.others(synOf),
@@ -153,7 +235,9 @@ func privilegedSource(in *Input, s Settings, presetFor func(netip.Addr) Preset) 
 		src, dst, ok := synSender(c)
 		return src, dst, ok && src.Port() < 1024 && !privilegedExpected(src.Port(), dst.Port())
 	}
-	for _, u := range groupBy(in.Conversations, pick) {
+	uses := groupBy(in.Conversations, pick)
+	for i := range uses {
+		u := &uses[i]
 		c := u.convs[0]
 		_, dst := endpointsOf(c, c.SYNDir)
 		flags = append(flags, Flag{
@@ -190,7 +274,9 @@ func synackSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
 func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
 	pairs := byHostPair(in.Conversations)
-	for _, u := range groupBy(in.Conversations, synackSender) {
+	uses := groupBy(in.Conversations, synackSender)
+	for i := range uses {
+		u := &uses[i]
 		p := presetFor(u.at.Addr())
 		if !p.Ephemeral.Contains(u.at.Port()) || negotiated(u, pairs) {
 			continue

@@ -16,7 +16,7 @@ func (r Range) Contains(port uint16) bool { return port >= r.Lo && port <= r.Hi 
 // Size is the number of ports in r.
 func (r Range) Size() int { return int(r.Hi) - int(r.Lo) + 1 }
 
-func (r Range) String() string { return fmt.Sprintf("%d-%d", r.Lo, r.Hi) }
+func (r Range) String() string { return string(appendRange(nil, r)) }
 
 // ParseRange reads "LO-HI".
 func ParseRange(s string) (Range, error) {

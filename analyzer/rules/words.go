@@ -1,8 +1,8 @@
 package rules
 
 import (
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,18 +16,23 @@ func endpointsOf(c *conv.Conversation, d conv.Dir) (src, dst netip.AddrPort) {
 	return c.B, c.A
 }
 
-func formatDuration(d time.Duration) string {
+func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+// appendDuration appends d in the words of formatDuration: µs below a
+// millisecond, ms with one decimal below a second, s with three below two
+// minutes, else rounded to the second.
+func appendDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d < 0:
-		return "-" + formatDuration(-d)
+		return appendDuration(append(b, '-'), -d)
 	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
+		return append(strconv.AppendInt(b, d.Microseconds(), 10), " µs"...)
 	case d < time.Second:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 1, 64), " ms"...)
 	case d < 2*time.Minute:
-		return fmt.Sprintf("%.3f s", d.Seconds())
+		return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), " s"...)
 	}
-	return d.Round(time.Second).String()
+	return append(b, d.Round(time.Second).String()...)
 }
 
 func formatTime(ns int64) string {
@@ -43,17 +48,40 @@ func joinWords(w []string) string {
 }
 
 // presetWords names a preset's range and TIME_WAIT with its source.
-func presetWords(p Preset) string {
-	return fmt.Sprintf("the %s preset (ephemeral range %s, TIME_WAIT %s; %s)",
-		p.Label, p.Ephemeral, formatDuration(p.TimeWait), p.Source)
+func presetWords(p Preset) string { return string(appendPresetWords(nil, p)) }
+
+// appendPresetWords appends presetWords(p).
+func appendPresetWords(b []byte, p Preset) []byte {
+	b = append(b, "the "...)
+	b = append(b, p.Label...)
+	b = append(b, " preset (ephemeral range "...)
+	b = appendRange(b, p.Ephemeral)
+	b = append(b, ", TIME_WAIT "...)
+	b = appendDuration(b, p.TimeWait)
+	b = append(b, "; "...)
+	b = append(b, p.Source...)
+	return append(b, ')')
+}
+
+// appendRange appends r as "LO-HI" (Range.String).
+func appendRange(b []byte, r Range) []byte {
+	b = strconv.AppendUint(b, uint64(r.Lo), 10)
+	b = append(b, '-')
+	return strconv.AppendUint(b, uint64(r.Hi), 10)
 }
 
 // plural returns "1 connection" or "3 connections".
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
+func plural(n int, word string) string { return string(appendPlural(nil, n, word)) }
+
+// appendPlural appends plural(n, word).
+func appendPlural(b []byte, n int, word string) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, ' ')
+	b = append(b, word...)
+	if n != 1 {
+		b = append(b, 's')
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return b
 }
 
 // maxRelated caps the related frames of one flag.
