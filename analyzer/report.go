@@ -1,6 +1,11 @@
 package analyzer
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/rules"
@@ -76,4 +81,57 @@ func (r *Result) Report(opts Options, withFrames bool) Report {
 
 func formatTimestamp(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+// WriteJSON writes rep as json.Encoder (with SetEscapeHTML(false)) would,
+// byte for byte, but one flag and one frame at a time: the document is
+// never whole in memory (tens of MB for a million-packet capture).
+func (rep *Report) WriteJSON(w io.Writer) error {
+	head := *rep
+	head.Flags, head.Frames = []rules.Flag{}, nil
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	doc := bytes.Clone(buf.Bytes())
+	// A string value cannot hold an unescaped quote, so this is the key.
+	i := bytes.Index(doc, []byte(`,"flags":[]`))
+	if i < 0 {
+		return io.ErrUnexpectedEOF // cannot happen: Flags is never omitted
+	}
+	i += len(`,"flags":[`)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(doc[:i])
+	for n := range rep.Flags {
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		buf.Reset()
+		if err := enc.Encode(&rep.Flags[n]); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	bw.WriteByte(']')
+	if len(rep.Frames) > 0 {
+		bw.WriteString(`,"frames":[`)
+		var b []byte
+		for n, f := range rep.Frames {
+			b = b[:0]
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"frame":`...)
+			b = strconv.AppendInt(b, int64(f.Frame), 10)
+			b = append(b, `,"stream":`...)
+			b = strconv.AppendInt(b, int64(f.Stream), 10)
+			b = append(b, '}')
+			bw.Write(b)
+		}
+		bw.WriteByte(']')
+	}
+	bw.Write(doc[i+1:])
+	return bw.Flush()
 }
