@@ -18,6 +18,8 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 	id := p.run
 	size := int64(r.Blob.Get("size").Int())
 	p.s.reset(r.Name, size)
+	p.s.Src = r.Src
+	p.reading = id
 	opts := p.s.Options()
 	ctx.Async(func() {
 		y := newYielder()
@@ -42,18 +44,25 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			if p.cancelled(id) {
 				return
 			}
+			if p.stop == id {
+				run.Stop() // Cancel: keep and judge what was read
+				more = false
+			}
 		}
 		res := run.Result()
+		bytes, _ := run.Progress()
 		src := newBlobReaderAt(r.Blob)
 		ctx.Dispatch(func(ctx app.Context) {
 			if p.run != id {
 				return
 			}
+			p.reading = 0
 			p.s.Bytes = size
-			p.s.finish(res, src)
-			if len(p.s.flagged) > 0 {
-				p.s.Selected = int(p.s.flagged[0])
+			if res.Stopped {
+				p.s.Bytes = bytes
 			}
+			p.s.finish(res, src)
+			p.afterOpen(ctx)
 			p.announce(ctx)
 		})
 	})
@@ -63,7 +72,13 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 // goroutine at a time and switches only where they block, so no lock.
 func (p *Page) cancelled(id int) bool { return p.run != id }
 
+// cancel stops the reading: an analysis in progress ends where it is and
+// shows what was read; a sample still being fetched is abandoned.
 func (p *Page) cancel() {
+	if p.reading == p.run && p.reading != 0 {
+		p.stop = p.run
+		return
+	}
 	p.run++
 	settings := p.s.Settings
 	file := p.s.File
@@ -74,23 +89,32 @@ func (p *Page) cancel() {
 
 // openSample fetches a built-in sample (a same-origin file next to the page).
 func (p *Page) openSample(ctx app.Context, name string) {
+	p.openURL(ctx, name, name, ctx.ResolveStaticResource("/web/samples/"+name))
+}
+
+// openURL fetches a same-origin capture and analyzes it; src is how an
+// embed names it (a sample's name, or the URL as given).
+func (p *Page) openURL(ctx app.Context, name, src, url string) {
 	p.run++
 	id := p.run
 	p.s.reset(name, 0)
 	ctx.Async(func() {
-		blob, err := fetchBlob("web/samples/" + name)
+		blob, err := fetchBlob(url)
 		ctx.Dispatch(func(ctx app.Context) {
 			if p.run != id {
 				return
 			}
 			if err != nil {
-				p.s.Phase = PhaseError
-				p.s.Notice = "Could not load the sample " + name + ": " + err.Error()
 				p.s.Phase = PhaseIdle
+				p.s.Notice = "Could not load " + name + ": " + err.Error()
+				if p.Embed {
+					p.s.Phase = PhaseError
+					p.announce(ctx)
+				}
 				p.s.Rev++
 				return
 			}
-			p.open(ctx, openRequest{Name: name, Blob: blob})
+			p.open(ctx, openRequest{Name: name, Blob: blob, Src: src})
 		})
 	})
 }
@@ -112,5 +136,8 @@ func (p *Page) announce(ctx app.Context) {
 			"detail":  map[string]any{"state": state, "packets": packets, "flags": flags},
 		})
 		root.Call("dispatchEvent", ev)
+		if p.Embed {
+			p.post()
+		}
 	})
 }

@@ -14,12 +14,13 @@ import (
 
 // Detail shows the selected packet: its headers, then each flag with its
 // explanation, the rule it was judged against, advice, and links to the
-// related frames.
+// related frames. Compact (the embed) leaves out the headers.
 type Detail struct {
 	app.Compo
 	S       *State
 	Rev     int
 	RowsRev int
+	Compact bool
 
 	fetching int
 }
@@ -58,12 +59,15 @@ func (c *Detail) Render() app.UI {
 	flags := s.FlagsOf(n)
 	return panel.DataSet("frame", n).Body(
 		app.H2().Text(fmt.Sprintf("Frame %d", n)),
+		app.If(c.Compact, func() app.UI { return app.P().Class("frame-info").Text(row.Info) }),
 		app.If(len(flags) > 0, func() app.UI {
 			return app.Div().Class("flags").Body(app.Range(flags).Slice(func(i int) app.UI {
 				return c.renderFlag(flags[i])
 			}))
+		}).ElseIf(c.Compact, func() app.UI {
+			return app.P().Class("empty").Text("No flag on this frame.")
 		}),
-		c.renderHeaders(row),
+		app.If(!c.Compact, func() app.UI { return c.renderHeaders(row) }),
 	)
 }
 

@@ -37,3 +37,27 @@ func (c *ErrorBanner) Render() app.UI {
 		app.P().Class("hint").Text(hint),
 	)
 }
+
+// StoppedBanner says that the reading was stopped (Cancel) and that what
+// is shown covers only the packets read until then.
+type StoppedBanner struct {
+	app.Compo
+	S   *State
+	Rev int
+}
+
+func (c *StoppedBanner) Render() app.UI {
+	s := c.S
+	read := thousands(s.Res.Packets) + " packets"
+	if s.Res.Packets == 1 {
+		read = "1 packet"
+	}
+	of := ""
+	if s.Size > 0 {
+		of = fmt.Sprintf(" (%s of %s)", humanBytes(s.Bytes), humanBytes(s.Size))
+	}
+	return app.Div().ID("stopped").Class("stopped-banner").Attr("role", "status").Body(
+		app.Strong().Text("Stopped after "+read+of+"."),
+		app.Text(" The results below judge only what was read; open the file again to read it whole."),
+	)
+}

@@ -5,27 +5,64 @@
 package app
 
 import (
+	_ "embed"
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // CSP is the page's Content-Security-Policy: everything from the page's own
 // origin, nothing inline, no request anywhere else. connect-src 'self' is
-// what makes "the capture never leaves the browser" checkable.
+// what makes "the capture never leaves the browser" checkable. A meta tag
+// cannot carry frame-ancestors: hosts send it as a header (see FrameAncestors).
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
 	"img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; " +
 	"object-src 'none'; base-uri 'self'; form-action 'none'"
 
+// HeaderCSP is the policy a host should send as a header: the meta tag's,
+// plus who may put the page in a frame ('self': documentation pages on the
+// same site; add the origins of other documentation sites).
+const HeaderCSP = CSP + "; frame-ancestors 'self'"
+
 // Routes registers the page's components. Both builds must call it.
+// The embed view answers at /embed.html, a real file on every static host,
+// and at /embed for hosts that map extensionless paths to .html files.
 func Routes() {
 	app.Route("/", func() app.Composer { return &Page{} })
+	app.Route("/index.html", func() app.Composer { return &Page{} })
+	app.Route("/embed", func() app.Composer { return &Page{Embed: true} })
+	app.Route("/embed.html", func() app.Composer { return &Page{Embed: true} })
 }
+
+// workerJS is the service worker (see the comments in worker.js).
+//
+//go:embed worker.js
+var workerJS string
+
+// Site describes one build of the site.
+type Site struct {
+	Version  string // names the build: caches are kept while it is unchanged
+	WasmSize int64  // app.wasm's size, for the loader's progress when compressed
+	Base     string // the sub-path the site is served under ("" or "/" for the root)
+}
+
+// Offline lists the files the service worker caches besides go-app's own,
+// paths relative to the web directory (samples, the documentation page).
+var Offline = []string{"docs.html", "docs.css", "embed-host.js"}
 
 // NewHandler describes the site for go-app: every resource local, a fixed
 // version (the hash of app.wasm) so caches survive rebuilds of the same
-// code, the CSP in a meta tag.
-func NewHandler(version string, wasmSize int64) *app.Handler {
+// code, the CSP in a meta tag, the service worker that works offline under
+// a sub-path.
+func NewHandler(site Site) *app.Handler {
+	cacheable := []string{"/web/portlens.css", "/web/icon.svg", "/embed.html", "/index.html"}
+	for _, s := range Samples {
+		cacheable = append(cacheable, "/web/samples/"+s.File)
+	}
+	for _, f := range Offline {
+		cacheable = append(cacheable, "/web/"+f)
+	}
 	h := &app.Handler{
 		Name:            "portlens",
 		ShortName:       "portlens",
@@ -41,15 +78,17 @@ func NewHandler(version string, wasmSize int64) *app.Handler {
 			Maskable: "/web/icon-512.png",
 			SVG:      "/web/icon.svg",
 		},
-		Styles:     []string{"/web/portlens.css"},
-		RawHeaders: []string{`<meta http-equiv="Content-Security-Policy" content="` + CSP + `">`},
-		Version:    version,
-		CacheableResources: []string{
-			"/web/portlens.css",
-		},
+		Styles:                []string{"/web/portlens.css"},
+		RawHeaders:            []string{`<meta http-equiv="Content-Security-Policy" content="` + CSP + `">`},
+		Version:               site.Version,
+		CacheableResources:    cacheable,
+		ServiceWorkerTemplate: workerJS,
 	}
-	if wasmSize > 0 {
-		h.WasmContentLength = strconv.FormatInt(wasmSize, 10)
+	if base := strings.Trim(site.Base, "/"); base != "" {
+		h.Resources = app.PrefixedLocation("/" + base)
+	}
+	if site.WasmSize > 0 {
+		h.WasmContentLength = strconv.FormatInt(site.WasmSize, 10)
 	}
 	return h
 }

@@ -34,5 +34,10 @@ func (c *Opener) Render() app.UI {
 				)
 			}),
 		),
+		app.P().Class("more").Body(
+			app.Text("Writing documentation? "),
+			app.A().ID("docs-link").Href("/web/docs.html").Target("_blank").Text("See these samples embedded in a page"),
+			app.Text(", and use Share / Embed on any result to get the snippet."),
+		),
 	)
 }

@@ -20,7 +20,8 @@ type PacketList struct {
 	Rev int
 
 	first    int // first row in view
-	visible  int // rows that fit in the viewport
+	visible  int // rows rendered: those that fit in the viewport, and two more
+	inView   int // rows that fit in the viewport, 0 until measured
 	fetching bool
 	shownSel int // the selection last scrolled into view
 }
@@ -36,8 +37,12 @@ func (c *PacketList) OnUpdate(ctx app.Context) { c.follow(ctx) }
 func (c *PacketList) follow(ctx app.Context) {
 	if n := c.S.Selected; n != c.shownSel {
 		c.shownSel = n
-		if i := c.S.IndexOf(n); i >= 0 && (i < c.first || i >= c.first+c.visible-1) {
-			c.first = max(0, i-c.visible/3)
+		shown := c.visible - 1
+		if c.inView > 0 {
+			shown = c.inView
+		}
+		if i := c.S.IndexOf(n); i >= 0 && (i < c.first || i >= c.first+shown) {
+			c.first = max(0, i-shown/3)
 		}
 	}
 	c.first = min(c.first, max(0, c.S.Len()-1))
@@ -52,15 +57,18 @@ func (c *PacketList) layout(ctx app.Context, scroll bool) {
 	if !vp.Truthy() {
 		return
 	}
+	app.Window().GetElementByID("sizer").Get("style").Call("setProperty", "height", strconv.Itoa(c.S.Len()*rowHeight)+"px")
+	app.Window().GetElementByID("window").Get("style").Call("setProperty", "transform", "translateY("+strconv.Itoa(c.first*rowHeight)+"px)")
+	// Measured after the sizer is set: a viewport sized by its content (the
+	// embed's) has no height before.
 	if h := vp.Get("clientHeight").Int(); h > 0 {
-		if v := h/rowHeight + 2; v != c.visible {
-			c.visible = v
-			c.ensureRows(ctx)
+		if v := h/rowHeight + 2; v != c.visible || h/rowHeight != c.inView {
+			c.visible, c.inView = v, h/rowHeight
+			c.shownSel = 0 // check again that the selection is in view
+			c.follow(ctx)
 			ctx.Update()
 		}
 	}
-	app.Window().GetElementByID("sizer").Get("style").Call("setProperty", "height", strconv.Itoa(c.S.Len()*rowHeight)+"px")
-	app.Window().GetElementByID("window").Get("style").Call("setProperty", "transform", "translateY("+strconv.Itoa(c.first*rowHeight)+"px)")
 	if scroll {
 		top := vp.Get("scrollTop").Int()
 		if top/rowHeight != c.first {

@@ -16,6 +16,7 @@ const (
 	actionTab      = "tab"      // value: tab name
 	actionSettings = "settings" // value: Settings
 	actionExport   = "export"   // value: export kind
+	actionUpdate   = "update"   // switch to the waiting new version
 )
 
 // Tabs of the results.
@@ -26,26 +27,44 @@ const (
 	TabPorts         = "ports"
 )
 
-// openRequest is a capture the user chose: a File (or a Blob) and its name.
+// openRequest is a capture to read: a File (or a Blob) and its name, and
+// for a fetched one, how an embed would name it (Src).
 type openRequest struct {
 	Name string
 	Blob app.Value
+	Src  string
 }
 
 // Page is the whole app: it owns the State, runs analyses, and handles
 // the views' actions. Its root element carries data-state, data-packets
 // and data-flags for automation, and dispatches portlens:done.
+//
+// With Embed set it is the embed view (/embed.html): the capture named by
+// the URL's src, the packet list and the explanation, sized for an iframe.
 type Page struct {
 	app.Compo
+	Embed bool
+
 	s        State
 	dragging bool
-	run      int // id of the analysis in progress, to cancel it
+	run      int // id of the latest analysis: a new one abandons the old
+	reading  int // id of the analysis reading now, 0 when none
+	stop     int // id of the analysis the user stopped (Cancel)
+
+	embed    EmbedParams
+	lastPost string // the embed's last message to its parent, to send changes only
+	update   updateState
 }
 
 func (p *Page) OnMount(ctx app.Context) {
 	p.s.Phase = PhaseIdle
 	p.s.Tab = TabPackets
-	ctx.LocalStorage().Get(settingsKey, &p.s.Settings)
+	if p.Embed {
+		p.startEmbed(ctx) // settings from the URL, not from this browser's storage
+	} else {
+		ctx.LocalStorage().Get(settingsKey, &p.s.Settings)
+		p.watchUpdates(ctx)
+	}
 	ctx.Handle(actionOpen, func(ctx app.Context, a app.Action) {
 		if r, ok := a.Value.(openRequest); ok {
 			p.open(ctx, r)
@@ -60,6 +79,9 @@ func (p *Page) OnMount(ctx app.Context) {
 	ctx.Handle(actionSelect, func(ctx app.Context, a app.Action) {
 		if n, ok := a.Value.(int); ok {
 			p.selectFrame(n)
+			if p.Embed {
+				ctx.Defer(func(ctx app.Context) { p.post() })
+			}
 		}
 	})
 	ctx.Handle(actionFilter, func(ctx app.Context, a app.Action) {
@@ -78,12 +100,15 @@ func (p *Page) OnMount(ctx app.Context) {
 	ctx.Handle(actionSettings, func(ctx app.Context, a app.Action) {
 		if st, ok := a.Value.(Settings); ok {
 			p.s.Settings = st
-			ctx.LocalStorage().Set(settingsKey, st)
+			if !p.Embed {
+				ctx.LocalStorage().Set(settingsKey, st)
+			}
 			p.s.rejudge()
 			p.s.Rev++
 			p.announce(ctx)
 		}
 	})
+	ctx.Handle(actionUpdate, func(ctx app.Context, a app.Action) { p.applyUpdate() })
 	ctx.Handle(actionExport, func(ctx app.Context, a app.Action) {
 		if kind, ok := a.Value.(string); ok {
 			p.export(ctx, kind)
@@ -107,7 +132,25 @@ func (p *Page) selectFrame(n int) {
 	s.Rev++
 }
 
+// afterOpen chooses what to show first: the frame the embed asks for,
+// else the first flag.
+func (p *Page) afterOpen(ctx app.Context) {
+	s := &p.s
+	if p.Embed {
+		p.presetView()
+	}
+	if s.Selected == 0 && len(s.flagged) > 0 {
+		s.Selected = int(s.flagged[0])
+		if s.IndexOf(s.Selected) < 0 && s.Len() > 0 {
+			s.Selected = s.FrameAt(0)
+		}
+	}
+}
+
 func (p *Page) Render() app.UI {
+	if p.Embed {
+		return p.renderEmbed()
+	}
 	s := &p.s
 	flags := 0
 	if s.Res != nil {
@@ -124,6 +167,7 @@ func (p *Page) Render() app.UI {
 		root = root.Class("dragging")
 	}
 	return root.Body(
+		app.If(p.update.ready, func() app.UI { return &UpdateBanner{} }),
 		&TopBar{S: s, Rev: s.Rev},
 		app.Main().ID("main").Body(
 			app.If(s.Phase == PhaseIdle, func() app.UI { return &Opener{Notice: s.Notice} }),
@@ -157,6 +201,7 @@ func (p *Page) renderResults() app.UI {
 	}
 	return app.Div().Class("results").Body(
 		app.If(s.Res.Error != "", func() app.UI { return &ErrorBanner{S: s, Rev: s.Rev} }),
+		app.If(s.Res.Stopped, func() app.UI { return &StoppedBanner{S: s, Rev: s.Rev} }),
 		&Summary{S: s, Rev: s.Rev},
 		&Tabs{S: s, Rev: s.Rev},
 		app.Div().ID("tabpanel").Class("tabpanel").Attr("role", "tabpanel").Aria("labelledby", "tab-"+s.Tab).Body(tab()),

@@ -27,6 +27,7 @@ type State struct {
 
 	// The file being read or shown.
 	File    string
+	Src     string // how an embed names this capture; "" for a file from this computer
 	Size    int64
 	Bytes   int64
 	Packets int

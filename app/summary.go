@@ -49,6 +49,7 @@ func (c *Summary) Render() app.UI {
 		app.Div().Class("summary-head").Body(
 			app.H2().Class("file-name").Text(res.File),
 			&Exports{S: s, Rev: s.Rev},
+			&Share{S: s, Rev: s.Rev},
 		),
 		app.Dl().Class("facts").Body(
 			fact("Format", format),
@@ -57,7 +58,7 @@ func (c *Summary) Render() app.UI {
 			fact("First packet", start),
 			fact("Span", spanText),
 			fact("TCP conversations", thousands(len(res.Conversations))),
-			fact("Read in", span(s.Elapsed)+" · "+humanBytes(s.Size)),
+			fact("Read in", span(s.Elapsed)+" · "+humanBytes(readBytes(s))),
 		),
 		app.Div().Class("flag-kinds").Attr("role", "group").Aria("label", "Flags by kind").Body(
 			app.If(len(res.Flags) == 0, func() app.UI {
@@ -93,4 +94,13 @@ func (c *Summary) Render() app.UI {
 
 func fact(name, value string) app.UI {
 	return app.Div().Class("fact").Body(app.Dt().Text(name), app.Dd().Text(value))
+}
+
+// readBytes is how much of the file the results cover: all of it, unless
+// the reading was stopped.
+func readBytes(s *State) int64 {
+	if s.Res != nil && s.Res.Stopped {
+		return s.Bytes
+	}
+	return s.Size
 }
