@@ -67,63 +67,24 @@ type browserTest struct {
 	shots     string
 	downloads string
 	log       *requestLog
+	close     func()
 }
 
 func TestBrowser(t *testing.T) {
-	if !*browserFlag {
-		t.Skip("browser tests run with -browser (make test-browser)")
-	}
-	if _, err := os.Stat(*chromiumPath); err != nil {
-		t.Fatalf("no Chromium at %s: install Debian's chromium package (make chromium)", *chromiumPath)
-	}
+	skipWithoutBrowser(t)
 	site := t.TempDir()
-	if err := buildSite(site, filepath.Join("..", "..", "web")); err != nil {
+	if err := buildSite(siteOptions{Out: site, Web: filepath.Join("..", "..", "web")}); err != nil {
 		t.Fatal(err)
 	}
 	log := &requestLog{}
-	srv := httptest.NewServer(siteHandler(site, func(r *http.Request) { log.addServer(r.URL.Path) }))
+	gate := &offlineGate{}
+	srv := httptest.NewServer(gate.wrap(siteHandler(site, func(r *http.Request) { log.addServer(r.URL.Path) })))
 	defer srv.Close()
 
-	shots := *artifactsDir
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(*chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 800),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			log.addPage(e.Request.URL)
-		}
-	}))
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 150*time.Second)
-	defer cancelTimeout()
-
-	bt := &browserTest{t: t, ctx: ctx, base: srv.URL + "/", shots: shots, downloads: t.TempDir(), log: log}
-	bt.must(chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
-		return err
-	})))
-	_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: bt.downloads,
-	})
-	bt.must(err)
+	bt := newBrowserTest(t, log)
+	defer bt.close()
+	bt.base = srv.URL + "/"
+	ctx := bt.ctx
 
 	// Load, wait for the wasm to run and the service worker to settle.
 	bt.must(chromedp.Do(ctx,
@@ -149,23 +110,12 @@ func TestBrowser(t *testing.T) {
 	t.Run("truncated", bt.truncated)
 	t.Run("not-capture", bt.notCapture)
 	t.Run("dark-phone", bt.darkPhone)
+	t.Run("share", bt.share)
+	t.Run("cancel", bt.cancelKeeps)
 
 	// Every request went to 127.0.0.1; after the load only samples were fetched.
+	bt.checkLocal()
 	page, server := log.snapshot()
-	for _, u := range page {
-		pu, err := url.Parse(u)
-		if err != nil {
-			t.Errorf("request to %q", u)
-			continue
-		}
-		switch pu.Scheme {
-		case "data", "blob":
-			continue
-		}
-		if pu.Hostname() != "127.0.0.1" {
-			t.Errorf("request left the machine: %s", u)
-		}
-	}
 	for _, u := range page[len(loadPage):] {
 		if strings.HasPrefix(u, "blob:") || strings.HasPrefix(u, "data:") {
 			continue
@@ -179,7 +129,86 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("server saw a request after load: %s", p)
 		}
 	}
-	t.Logf("%d page requests, %d server requests (%d at load); screenshots in %s", len(page), len(server), len(loadServer), shots)
+	t.Logf("%d page requests, %d server requests (%d at load); screenshots in %s", len(page), len(server), len(loadServer), bt.shots)
+
+	// Offline: the server refuses every connection from now on.
+	t.Run("offline", func(t *testing.T) { bt.offline(t, gate, "") })
+	bt.checkLocal()
+}
+
+func skipWithoutBrowser(t *testing.T) {
+	t.Helper()
+	if !*browserFlag {
+		t.Skip("browser tests run with -browser (make test-browser)")
+	}
+	if _, err := os.Stat(*chromiumPath); err != nil {
+		t.Fatalf("no Chromium at %s: install Debian's chromium package (make chromium)", *chromiumPath)
+	}
+}
+
+// newBrowserTest starts headless Chromium, kept off every network but
+// 127.0.0.1, with every page request recorded in log.
+func newBrowserTest(t *testing.T, log *requestLog) *browserTest {
+	t.Helper()
+	shots := *artifactsDir
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(*chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			log.addPage(e.Request.URL)
+		}
+	}))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 150*time.Second)
+	bt := &browserTest{t: t, ctx: ctx, shots: shots, downloads: t.TempDir(), log: log,
+		close: func() { cancelTimeout(); cancelCtx(); cancelAlloc() }}
+	bt.must(chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+		return err
+	})))
+	_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: bt.downloads,
+	})
+	bt.must(err)
+	return bt
+}
+
+// checkLocal fails the test if any request the page made went anywhere
+// but 127.0.0.1.
+func (bt *browserTest) checkLocal() {
+	bt.t.Helper()
+	page, _ := bt.log.snapshot()
+	for _, u := range page {
+		pu, err := url.Parse(u)
+		if err != nil {
+			bt.t.Errorf("request to %q", u)
+			continue
+		}
+		switch pu.Scheme {
+		case "data", "blob":
+			continue
+		}
+		if pu.Hostname() != "127.0.0.1" {
+			bt.t.Errorf("request left the machine: %s", u)
+		}
+	}
 }
 
 func (bt *browserTest) must(err error) {
