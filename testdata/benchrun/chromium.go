@@ -160,7 +160,7 @@ func (b *bench) chromium(bin string) {
 		note:     note,
 	}
 	if b.portlensWall > 0 {
-		r.ratio = fmt.Sprintf("%.1fx", wall/b.portlensWall)
+		r.ratio = fmt.Sprintf("%.1fx slower", wall/b.portlensWall)
 	}
 	b.rows = append(b.rows, r)
 	b.rows = append(b.rows, row{what: "Chromium: page load to interactive (localhost, first visit)", time: fmtDur(load / 1e3),
