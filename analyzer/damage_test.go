@@ -123,3 +123,22 @@ func TestStopKeepsWhatWasRead(t *testing.T) {
 		t.Fatalf("flags %+v, want frames 3 and 5 of the first five", res.Flags)
 	}
 }
+
+// A caller's Pause hook is called while the rules run, and changes nothing.
+func TestJudgePauses(t *testing.T) {
+	data, err := os.ReadFile("../testdata/rules/port-exhaustion-500.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := analyzer.Analyze("x", bytes.NewReader(data), analyzer.DefaultOptions())
+	opts := analyzer.DefaultOptions()
+	pauses := 0
+	opts.Pause = func() { pauses++ }
+	paced := analyzer.Analyze("x", bytes.NewReader(data), opts)
+	if pauses == 0 {
+		t.Fatal("Pause never called on 500 conversations")
+	}
+	if len(paced.Flags) != len(plain.Flags) {
+		t.Fatalf("%d flags with pauses, %d without", len(paced.Flags), len(plain.Flags))
+	}
+}

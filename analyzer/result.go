@@ -46,7 +46,18 @@ type Result struct {
 
 // Judge (re)runs the rules with new options, without reading again.
 func (r *Result) Judge(opts Options) {
-	r.Flags = rules.Judge(r.RulesInput(), opts.Rules)
+	r.Flags = r.Flagged(opts)
+}
+
+// Flagged runs the rules with opts and returns their flags, leaving
+// r.Flags as it is: a page can judge in the background and swap the
+// flags in at once.
+func (r *Result) Flagged(opts Options) []rules.Flag {
+	in := r.RulesInput()
+	if opts.Pause != nil {
+		in.Pacer = &rules.Pacer{Pause: opts.Pause}
+	}
+	return rules.Judge(in, opts.Rules)
 }
 
 // RulesInput is what the trackers recorded, for the rules.

@@ -18,6 +18,10 @@ import (
 // Options are the analysis settings.
 type Options struct {
 	Rules rules.Settings
+	// Pause, when set, is called now and then while the rules run (they
+	// can take a second on a million packets), so that a caller that must
+	// stay responsive can yield there. The browser page sets it.
+	Pause func()
 }
 
 // DefaultOptions judges against Linux's ephemeral range.

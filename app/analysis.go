@@ -24,6 +24,7 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 	ctx.Async(func() {
 		y := newYielder()
 		defer y.Release()
+		opts.Pause = y.Paced(slice) // the rules take seconds on millions of packets
 		run := analyzer.Start(r.Name, newBlobReader(r.Blob), opts)
 		lastUI := time.Now()
 		for more := true; more; {
@@ -63,6 +64,32 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			}
 			p.s.finish(res, src)
 			p.afterOpen(ctx)
+			p.announce(ctx)
+		})
+	})
+}
+
+// rejudge reruns the rules with the current settings, without reading the
+// capture again. On a big capture that takes a while, so it runs in the
+// background with yields, and the flags are swapped in when it is done.
+func (p *Page) rejudge(ctx app.Context) {
+	res := p.s.Res
+	if res == nil {
+		return
+	}
+	p.judging++
+	id := p.judging
+	opts := p.s.Options()
+	ctx.Async(func() {
+		y := newYielder()
+		defer y.Release()
+		opts.Pause = y.Paced(slice)
+		flags := res.Flagged(opts)
+		ctx.Dispatch(func(ctx app.Context) {
+			if p.s.Res != res || p.judging != id {
+				return // another capture, or newer settings, came meanwhile
+			}
+			p.s.setFlags(flags)
 			p.announce(ctx)
 		})
 	})

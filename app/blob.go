@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -196,6 +197,18 @@ func newYielder() *yielder {
 func (y *yielder) Yield() {
 	y.port.Call("postMessage", nil)
 	<-y.ch
+}
+
+// Paced returns a function that yields only when at least d has passed
+// since the last yield: cheap enough to call in a tight loop.
+func (y *yielder) Paced(d time.Duration) func() {
+	last := time.Now()
+	return func() {
+		if time.Since(last) >= d {
+			y.Yield()
+			last = time.Now()
+		}
+	}
 }
 
 func (y *yielder) Release() {

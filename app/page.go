@@ -50,6 +50,7 @@ type Page struct {
 	run      int // id of the latest analysis: a new one abandons the old
 	reading  int // id of the analysis reading now, 0 when none
 	stop     int // id of the analysis the user stopped (Cancel)
+	judging  int // id of the latest re-judgement: a newer one supersedes it
 
 	embed    EmbedParams
 	lastPost string // the embed's last message to its parent, to send changes only
@@ -103,9 +104,8 @@ func (p *Page) OnMount(ctx app.Context) {
 			if !p.Embed {
 				ctx.LocalStorage().Set(settingsKey, st)
 			}
-			p.s.rejudge()
+			p.rejudge(ctx)
 			p.s.Rev++
-			p.announce(ctx)
 		}
 	})
 	ctx.Handle(actionUpdate, func(ctx app.Context, a app.Action) { p.applyUpdate() })

@@ -84,12 +84,9 @@ func (s *State) finish(res *analyzer.Result, src io.ReaderAt) {
 	s.Rev++
 }
 
-// rejudge reruns the rules with the current settings, without reading.
-func (s *State) rejudge() {
-	if s.Res == nil {
-		return
-	}
-	s.Res.Judge(s.Options())
+// setFlags swaps in the flags of a re-judgement (Page.rejudge).
+func (s *State) setFlags(flags []rules.Flag) {
+	s.Res.Flags = flags
 	s.rowsMu.Lock()
 	s.rows = map[int]*analyzer.Row{} // rows carry their flags and Info text
 	s.rowsMu.Unlock()

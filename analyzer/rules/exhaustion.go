@@ -66,6 +66,7 @@ func exhaustion(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag
 	idx := make(map[destIndexKey]int32)
 	group := make([]int32, len(in.Conversations))
 	for i := range in.Conversations {
+		in.Pacer.Tick()
 		c := &in.Conversations[i]
 		client, server, ok := opened(c)
 		if !ok {

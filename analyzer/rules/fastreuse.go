@@ -19,6 +19,7 @@ const fastReuseRule = "The side that closes a TCP connection first keeps its 4-t
 func fastReuse(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
 	for i := range in.Conversations {
+		in.Pacer.Tick()
 		c := &in.Conversations[i]
 		if c.ReusedBy.Frame == 0 || c.PrevStream < 0 || c.ReusedBySYNACK {
 			continue

@@ -51,6 +51,7 @@ func ResolveHosts(in *Input, s Settings) map[netip.Addr]HostPreset {
 	}
 	ports := map[netip.Addr][]uint16{}
 	for i := range in.Conversations {
+		in.Pacer.Tick()
 		c := &in.Conversations[i]
 		get(c.A.Addr())
 		get(c.B.Addr())

@@ -33,7 +33,8 @@ func keyOf(ap netip.AddrPort) apKey {
 // groupBy collects conversations under the endpoint pick returns (ok
 // false skips the conversation), in order of first appearance. The groups
 // share two backing arrays: one allocation each, not one per group.
-func groupBy(convs []conv.Conversation, pick func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool)) []portUse {
+func groupBy(in *Input, pick func(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool)) []portUse {
+	convs := in.Conversations
 	var uses []portUse
 	var count []int32
 	idx := make(map[apKey]int32)
@@ -41,6 +42,7 @@ func groupBy(convs []conv.Conversation, pick func(c *conv.Conversation) (netip.A
 	peers := make([]netip.AddrPort, len(convs))
 	total := 0
 	for i := range convs {
+		in.Pacer.Tick()
 		at, peer, ok := pick(&convs[i])
 		if !ok {
 			group[i] = -1
@@ -144,8 +146,9 @@ func inSomePreset(port uint16) string {
 func outsideEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
 	var b []byte // reused for every flag's words
-	uses := groupBy(in.Conversations, synSender)
+	uses := groupBy(in, synSender)
 	for i := range uses {
+		in.Pacer.Tick()
 		u := &uses[i]
 		p := presetFor(u.at.Addr())
 		if u.at.Port() < 1024 || p.Ephemeral.Contains(u.at.Port()) {
@@ -235,8 +238,9 @@ func privilegedSource(in *Input, s Settings, presetFor func(netip.Addr) Preset) 
 		src, dst, ok := synSender(c)
 		return src, dst, ok && src.Port() < 1024 && !privilegedExpected(src.Port(), dst.Port())
 	}
-	uses := groupBy(in.Conversations, pick)
+	uses := groupBy(in, pick)
 	for i := range uses {
+		in.Pacer.Tick()
 		u := &uses[i]
 		c := u.convs[0]
 		_, dst := endpointsOf(c, c.SYNDir)
@@ -273,12 +277,19 @@ func synackSender(c *conv.Conversation) (netip.AddrPort, netip.AddrPort, bool) {
 // with SYN/ACK from a port inside its host's ephemeral range.
 func serverInEphemeral(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
-	pairs := byHostPair(in.Conversations)
-	uses := groupBy(in.Conversations, synackSender)
+	var pairs map[hostPair][]*conv.Conversation // built on the first candidate only
+	uses := groupBy(in, synackSender)
 	for i := range uses {
+		in.Pacer.Tick()
 		u := &uses[i]
 		p := presetFor(u.at.Addr())
-		if !p.Ephemeral.Contains(u.at.Port()) || negotiated(u, pairs) {
+		if !p.Ephemeral.Contains(u.at.Port()) {
+			continue
+		}
+		if pairs == nil {
+			pairs = byHostPair(in)
+		}
+		if negotiated(u, pairs) {
 			continue
 		}
 		c := u.convs[0]
@@ -308,10 +319,11 @@ func pairOf(a, b netip.Addr) hostPair {
 }
 
 // byHostPair indexes conversations by their two addresses.
-func byHostPair(convs []conv.Conversation) map[hostPair][]*conv.Conversation {
+func byHostPair(in *Input) map[hostPair][]*conv.Conversation {
 	m := map[hostPair][]*conv.Conversation{}
-	for i := range convs {
-		c := &convs[i]
+	for i := range in.Conversations {
+		in.Pacer.Tick()
+		c := &in.Conversations[i]
 		k := pairOf(c.A.Addr(), c.B.Addr())
 		m[k] = append(m[k], c)
 	}

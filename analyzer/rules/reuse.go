@@ -37,8 +37,14 @@ type reuse struct {
 // ReusedPortsFlags returns one tcp.reused_ports flag per conversation that
 // Wireshark started by reusing ports, in frame order of the tracker.
 func ReusedPortsFlags(convs []conv.Conversation, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+	return reusedPorts(&Input{Conversations: convs}, s, presetFor)
+}
+
+func reusedPorts(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
 	var flags []Flag
+	convs := in.Conversations
 	for i := range convs {
+		in.Pacer.Tick()
 		c := &convs[i]
 		if c.ReusedBy.Frame == 0 || c.PrevStream < 0 {
 			continue

@@ -43,6 +43,7 @@ func synUnanswered(in *Input, s Settings, presetFor func(netip.Addr) Preset) []F
 	groups := map[hostPair]*group{}
 	var order []hostPair
 	for i := range in.Conversations {
+		in.Pacer.Tick()
 		c := &in.Conversations[i]
 		if !unanswered(c, s.SYNMin) {
 			continue
