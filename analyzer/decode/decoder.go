@@ -123,6 +123,15 @@ func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 // link type it cannot decode; a frame that is merely short or malformed
 // is not an error: p then holds whatever could be decoded.
 func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
+	if decodeFast(link, data, p) {
+		return nil
+	}
+	return d.decodeParser(link, data, p)
+}
+
+// decodeParser is the general path: gopacket's DecodingLayerParser over
+// the layers of this package, for every frame the fast path declines.
+func (d *Decoder) decodeParser(link capture.LinkType, data []byte, p *Packet) error {
 	p.reset()
 	first, ok := firstLayer(link, data)
 	if !ok {

@@ -54,6 +54,14 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 // the first malformed one, as a dissector would.
 func parseTCPOptions(opts []byte, o *TCPOptions) {
 	o.OptionsLen = uint8(len(opts))
+	// Linux puts NOP, NOP, timestamps on every segment after the
+	// handshake: take that layout in one step, as the loop would.
+	if len(opts) == 12 && binary.BigEndian.Uint32(opts) == 0x0101080a {
+		o.HasTS = true
+		o.TSVal = binary.BigEndian.Uint32(opts[4:8])
+		o.TSEcr = binary.BigEndian.Uint32(opts[8:12])
+		return
+	}
 	for len(opts) > 0 {
 		kind := opts[0]
 		if kind == 0 { // end of options

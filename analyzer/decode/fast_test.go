@@ -1,0 +1,274 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/portlens/portlens/analyzer/capture"
+	"github.com/portlens/portlens/testdata/benchgen/benchcap"
+)
+
+// The fast path must give exactly the parser's Packet. These tests run
+// both on the same frames: Decode (fast path first) on one Decoder, the
+// parser alone on another, so that IP fragment state evolves the same way.
+
+type pathPair struct {
+	fast, slow *Decoder
+	// pf is reused from frame to frame, as the analysis reuses its
+	// Packet, so a field the fast path forgets to write shows up stale.
+	pf     Packet
+	frames int // frames compared
+	taken  int // frames the fast path decoded itself
+}
+
+func newPathPair() *pathPair {
+	return &pathPair{fast: NewDecoder(), slow: NewDecoder(), pf: dirtyPacket()}
+}
+
+// dirtyPacket has every field set to something no frame decodes to.
+func dirtyPacket() Packet {
+	a := netip.MustParseAddr("198.51.100.99")
+	return Packet{IPVersion: 9, Src: a, Dst: a, OuterSrc: a, OuterDst: a, TTL: 1, IPID: 1 << 20,
+		Transport: OtherIP, SrcPort: 1, DstPort: 1, Flags: 0xfff, Seq: 1, Ack: 1, Window: 1,
+		Options: TCPOptions{MSS: 1, HasMSS: true, WScale: 1, HasWScale: true, SACKPerm: true,
+			HasTS: true, TSVal: 1, TSEcr: 1, MPTCP: true, OptionsLen: 1},
+		PayloadLen: -1, SCTPChunk: 1, SCTPVerTag: 1, SCTPInitiateTag: 1, ICMPType: 1, ICMPCode: 1,
+		InICMPError: true, Tunnelled: true, Fragment: true, Reassembled: true, VLAN: -2}
+}
+
+func (pp *pathPair) compare(t testing.TB, what string, link capture.LinkType, data []byte) {
+	t.Helper()
+	scratch := dirtyPacket()
+	if decodeFast(link, data, &scratch) {
+		pp.taken++
+	}
+	var ps Packet
+	errF := pp.fast.Decode(link, data, &pp.pf)
+	errS := pp.slow.decodeParser(link, data, &ps)
+	pf := pp.pf
+	pp.frames++
+	if (errF == nil) != (errS == nil) {
+		t.Fatalf("%s: errors differ: fast path %v, parser %v", what, errF, errS)
+	}
+	if pf != ps {
+		t.Fatalf("%s (link %v, % x):\nfast path %+v\nparser    %+v", what, link, data, pf, ps)
+	}
+}
+
+// captureFiles lists the files under dir that open as captures.
+func captureFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := capture.NewReader(f); err == nil {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compareFile runs both paths over every frame of a capture; with prefixes
+// also over every truncation of every frame, the cheap way to reach the
+// length checks of each header.
+func compareFile(t *testing.T, pp *pathPair, path string, prefixes bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := capture.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := newPathPair()
+	for n := 1; ; n++ {
+		p, err := r.Next()
+		if err != nil {
+			break // end of file or damage: the frames so far were compared
+		}
+		what := path + " frame " + itoa(n)
+		pp.compare(t, what, p.Link, p.Data)
+		if prefixes {
+			for i := range p.Data {
+				cut.compare(t, what+" cut to "+itoa(i), p.Link, p.Data[:i])
+			}
+		}
+	}
+	pp.frames += cut.frames
+	pp.taken += cut.taken
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		if n /= 10; n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+func TestFastPathEqualsParser(t *testing.T) {
+	dirs := []struct {
+		dir      string
+		prefixes bool
+	}{
+		{"../../testdata/captures", true},
+		{"../../testdata/rules", true},
+		{"/work/shared/corpus/public", false},
+	}
+	for _, d := range dirs {
+		t.Run(filepath.Base(d.dir), func(t *testing.T) {
+			if _, err := os.Stat(d.dir); errors.Is(err, fs.ErrNotExist) {
+				t.Skipf("%s absent", d.dir)
+			}
+			files := captureFiles(t, d.dir)
+			pp := &pathPair{}
+			for _, path := range files {
+				// A Decoder per file, as the analysis has.
+				one := newPathPair()
+				compareFile(t, one, path, d.prefixes)
+				pp.frames += one.frames
+				pp.taken += one.taken
+			}
+			t.Logf("%s: %d files, %d frames compared (truncations included: %v), %d by the fast path",
+				d.dir, len(files), pp.frames, d.prefixes, pp.taken)
+		})
+	}
+}
+
+// The benchmark capture is what the fast path is for: nearly all of it
+// must take it, and agree.
+func TestFastPathBenchCapture(t *testing.T) {
+	r, err := capture.NewReader(bytes.NewReader(benchcap.Bytes(20_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := newPathPair()
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp.compare(t, "bench frame", p.Link, p.Data)
+	}
+	if pp.taken < pp.frames*99/100 {
+		t.Errorf("fast path took %d of %d frames", pp.taken, pp.frames)
+	}
+}
+
+// fuzzLinks are the link types the fuzz target feeds frames to: all the
+// fast path knows, and one it does not.
+var fuzzLinks = []capture.LinkType{
+	capture.LinkEthernet, capture.LinkLinuxSLL, capture.LinkLinuxSLL2,
+	capture.LinkNull, capture.LinkLoop, capture.LinkIPv4, capture.LinkIPv6,
+	capture.LinkRaw, capture.LinkRaw12, capture.LinkRaw14, capture.LinkPPP,
+}
+
+func FuzzFastPathEqualsParser(f *testing.F) {
+	add := func(link capture.LinkType, frame []byte) {
+		for i, l := range fuzzLinks {
+			if l == link {
+				f.Add(uint8(i), frame)
+			}
+		}
+	}
+	// Seeds: the shapes the fast path takes, and their near misses.
+	inner := ipv4(clientIP, serverIP, layers.IPProtocolTCP)
+	tcp := syn(inner)
+	tcp.Options = append(tcp.Options, layers.TCPOption{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: make([]byte, 8)})
+	ip4TCP := serializeF(f, inner, tcp, gopacket.Payload("hello"))
+	opts := &layers.IPv4{Version: 4, IHL: 6, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: clientIP, DstIP: serverIP,
+		Options: []layers.IPv4Option{{OptionType: 1}, {OptionType: 1}, {OptionType: 1}, {OptionType: 0}}}
+	ip4Opts := serializeF(f, opts, syn(opts))
+	u := ipv4(clientIP, serverIP, layers.IPProtocolUDP)
+	ip4UDP := serializeF(f, u, udp(u, 53), gopacket.Payload("query"))
+	ip4VXLAN := serializeF(f, u, udp(u, 4789), &layers.VXLAN{ValidIDFlag: true, VNI: 5}, eth(layers.EthernetTypeIPv4), inner, syn(inner))
+	v6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
+		SrcIP: []byte{0x20, 1, 0xd, 0xb8, 15: 1}, DstIP: []byte{0x20, 1, 0xd, 0xb8, 15: 2}}
+	t6 := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 7, ACK: true, Window: 512, DataOffset: 5}
+	t6.SetNetworkLayerForChecksum(v6)
+	ip6TCP := serializeF(f, v6, t6, gopacket.Payload("x"))
+	for _, ip := range [][]byte{ip4TCP, ip4Opts, ip4UDP, ip4VXLAN, ip6TCP} {
+		add(capture.LinkRaw, ip)
+		add(capture.LinkEthernet, append(ethHeader(ip), ip...))
+		add(capture.LinkEthernet, append(vlanHeader(ip, 2), ip...))
+		add(capture.LinkEthernet, append(vlanHeader(ip, 3), ip...))
+		add(capture.LinkLinuxSLL, append(sllHeader(), ip...))
+		add(capture.LinkLinuxSLL2, append(sll2Header(ip), ip...))
+		add(capture.LinkNull, append([]byte{2, 0, 0, 0}, ip...))
+		add(capture.LinkLoop, append([]byte{0, 0, 0, 30}, ip...))
+	}
+	add(capture.LinkIPv4, ip4TCP)
+	add(capture.LinkIPv6, ip6TCP)
+	f.Fuzz(func(t *testing.T, li uint8, frame []byte) {
+		link := fuzzLinks[int(li)%len(fuzzLinks)]
+		newPathPair().compare(t, "fuzz frame", link, frame)
+	})
+}
+
+func serializeF(f *testing.F, ls ...gopacket.SerializableLayer) []byte {
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, ls...); err != nil {
+		f.Fatal(err)
+	}
+	return bytes.Clone(buf.Bytes())
+}
+
+func ethHeader(ip []byte) []byte {
+	h := []byte{0, 1, 2, 3, 4, 6, 0, 1, 2, 3, 4, 5, 0x08, 0x00}
+	if ip[0]>>4 == 6 {
+		h[12], h[13] = 0x86, 0xdd
+	}
+	return h
+}
+
+// vlanHeader is an Ethernet header with n tags (802.1ad outermost).
+func vlanHeader(ip []byte, n int) []byte {
+	h := []byte{0, 1, 2, 3, 4, 6, 0, 1, 2, 3, 4, 5, 0x88, 0xa8}
+	for i := range n {
+		typ := []byte{0x81, 0x00}
+		if i == n-1 {
+			typ = ethHeader(ip)[12:]
+		}
+		h = append(h, 0x20, byte(10+i))
+		h = append(h, typ...)
+	}
+	return h
+}
+
+func sll2Header(ip []byte) []byte {
+	h := make([]byte, 20)
+	h[0] = 0x08
+	if ip[0]>>4 == 6 {
+		h[0], h[1] = 0x86, 0xdd
+	}
+	return h
+}
