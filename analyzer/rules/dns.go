@@ -20,7 +20,8 @@ type dnsSource struct {
 // fixedDNSPort flags, once per host and source port, a source port that
 // sent at least s.DNSMinQueries DNS queries (datagrams to port 53 from the
 // endpoint that spoke first).
-func fixedDNSPort(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+func fixedDNSPort(j *judgement) []Flag {
+	in, s := j.in, j.s
 	srcs := map[netip.AddrPort]*dnsSource{}
 	var order []netip.AddrPort
 	ports := map[netip.Addr]map[uint16]bool{}

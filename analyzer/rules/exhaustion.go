@@ -53,67 +53,87 @@ type destKey struct {
 // s.ExhaustionShare of its ephemeral range busy toward one server address
 // and port, or opens more connections within one TIME_WAIT than the range
 // has ports (it cycles through the range).
-func exhaustion(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
-	// First count each destination's connections: only a destination with
-	// at least min(need, size+1) of them can be flagged, so the spans are
-	// built for those alone.
-	type dest struct {
-		k     destKey
-		n     int
-		spans []busySpan
+func exhaustion(j *judgement) []Flag {
+	in, s, hosts := j.in, j.s, j.hosts
+	// Only a destination with at least min(need, size+1) connections can
+	// be flagged, and a client opened no more connections to one
+	// destination than in all: clients below the least threshold of any
+	// preset are skipped without resolving their preset.
+	least := exhaustionFloor(hosts.fallback, s)
+	for _, p := range Presets {
+		least = min(least, exhaustionFloor(p, s))
 	}
+	candidate := make([]bool, len(hosts.addrs))
+	some := false
+	for id, st := range hosts.stats {
+		if st.conns >= least {
+			p := hosts.preset(int32(id))
+			candidate[id] = st.conns >= exhaustionFloor(*p, s)
+			some = some || candidate[id]
+		}
+	}
+	if !some {
+		return nil
+	}
+	// Count each destination's connections, then build the spans of
+	// those that have enough.
+	type dest struct {
+		k      destKey
+		client int32
+		n      int
+		spans  []busySpan
+	}
+	type destIndexKey struct{ client, server uint64 }
 	var dests []dest
 	idx := make(map[destIndexKey]int32)
 	group := make([]int32, len(in.Conversations))
 	for i := range in.Conversations {
 		in.Pacer.Tick()
+		group[i] = -1
 		c := &in.Conversations[i]
-		client, server, ok := opened(c)
-		if !ok {
-			group[i] = -1
+		if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
 			continue
 		}
-		ik := destIndexKey{client: keyOf(netip.AddrPortFrom(client.Addr(), 0)), server: keyOf(server)}
+		e := hosts.ends[i]
+		cl, sv, server := e.a, e.b, c.B
+		if !clientIsA(c) {
+			cl, sv, server = e.b, e.a, c.A
+		}
+		if !candidate[cl] {
+			continue
+		}
+		ik := destIndexKey{uint64(uint32(cl)), uint64(uint32(sv))<<16 | uint64(server.Port())}
 		g, seen := idx[ik]
 		if !seen {
 			g = int32(len(dests))
 			idx[ik] = g
-			dests = append(dests, dest{k: destKey{client.Addr(), server}})
+			dests = append(dests, dest{k: destKey{hosts.addrs[cl], server}, client: cl})
 		}
 		group[i] = g
 		dests[g].n++
 	}
-	presets := make([]Preset, len(dests))
-	some := false
 	for g := range dests {
-		presets[g] = presetFor(dests[g].k.client)
-		size := presets[g].Ephemeral.Size()
-		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
-		if dests[g].n < min(need, size+1) {
+		if dests[g].n < exhaustionFloor(*hosts.preset(dests[g].client), s) {
 			dests[g].n = -1 // cannot be flagged
 			continue
 		}
 		dests[g].spans = make([]busySpan, 0, dests[g].n)
-		some = true
-	}
-	if !some {
-		return nil
 	}
 	for i, g := range group {
 		if g < 0 || dests[g].n < 0 {
 			continue
 		}
 		c := &in.Conversations[i]
-		dests[g].spans = append(dests[g].spans, spanOf(c, c.ClientDir(), presets[g].TimeWait, in.End))
+		p := hosts.preset(dests[g].client)
+		dests[g].spans = append(dests[g].spans, spanOf(c, c.ClientDir(), p.TimeWait, in.End))
 	}
 	var flags []Flag
 	for g := range dests {
 		if dests[g].n < 0 {
 			continue
 		}
-		p := presets[g]
-		size := p.Ephemeral.Size()
-		need := int(math.Ceil(s.ExhaustionShare * float64(size)))
+		p := *hosts.preset(dests[g].client)
+		need := int(math.Ceil(s.ExhaustionShare * float64(p.Ephemeral.Size())))
 		if f, ok := judgeDest(dests[g].k, dests[g].spans, p, need, s); ok {
 			flags = append(flags, f)
 		}
@@ -121,8 +141,13 @@ func exhaustion(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag
 	return flags
 }
 
-// destIndexKey is a destKey as a flat map key.
-type destIndexKey struct{ client, server apKey }
+// exhaustionFloor is the fewest connections to one destination a client
+// judged by p must open to be flagged: min(need, size+1).
+func exhaustionFloor(p Preset, s Settings) int {
+	size := p.Ephemeral.Size()
+	need := int(math.Ceil(s.ExhaustionShare * float64(size)))
+	return min(need, size+1)
+}
 
 // judgeDest sweeps one client's connections to one destination.
 func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Flag, bool) {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -32,74 +33,212 @@ func opened(c *conv.Conversation) (client, server netip.AddrPort, ok bool) {
 	return client, server, true
 }
 
+// clientIsA reports, for a conversation opened reports ok for, whether
+// its client is A (as Conversation.Client decides).
+func clientIsA(c *conv.Conversation) bool {
+	if c.SYN.Frame > 0 {
+		return c.SYNDir == conv.FromA
+	}
+	return c.SYNACKDir == conv.FromB
+}
+
 // ResolveHosts gives every TCP host of the capture its preset. Under
 // auto, a host that opened at least s.AutoMinConnections connections gets
 // the preset of the narrowest preset range holding s.AutoShare of their
 // source ports; the others, and every host under a named preset, get the
 // chosen (or fallback) preset.
 func ResolveHosts(in *Input, s Settings) map[netip.Addr]HostPreset {
-	s = s.withDefaults()
-	fallback := s.preset()
-	hosts := map[netip.Addr]*HostPreset{}
-	get := func(a netip.Addr) *HostPreset {
-		h := hosts[a]
-		if h == nil {
-			h = &HostPreset{Host: a, Lowest: 65535}
-			hosts[a] = h
-		}
-		return h
-	}
-	ports := map[netip.Addr][]uint16{}
-	for i := range in.Conversations {
-		in.Pacer.Tick()
-		c := &in.Conversations[i]
-		get(c.A.Addr())
-		get(c.B.Addr())
-		client, _, ok := opened(c)
-		if !ok {
-			continue
-		}
-		h := get(client.Addr())
-		h.Connections++
-		h.Lowest, h.Highest = min(h.Lowest, client.Port()), max(h.Highest, client.Port())
-		ports[client.Addr()] = append(ports[client.Addr()], client.Port())
-	}
-	out := make(map[netip.Addr]HostPreset, len(hosts))
-	for a, h := range hosts {
-		h.Preset = fallback
-		switch {
-		case s.Preset != "auto":
-			h.Why = fmt.Sprintf("%s, chosen with --os %s", fallback.Label, s.Preset)
-		case h.Connections == 0:
-			h.Why = fmt.Sprintf("%s, the fallback: %s opened no connection in the capture", fallback.Label, a)
-		case h.Connections < s.AutoMinConnections:
-			h.Why = fmt.Sprintf("%s, the fallback: %s opened only %d connection(s), fewer than the %d auto needs",
-				fallback.Label, a, h.Connections, s.AutoMinConnections)
-		default:
-			infer(h, ports[a], s, fallback)
-		}
-		if h.Connections == 0 {
-			h.Lowest = 0
-		}
-		if s.Preset == "auto" && !h.Inferred {
-			h.Preset.Source = h.Why + "; " + h.Preset.Source
-			h.Preset.Assumed = true
-		}
-		if !h.Inferred {
-			h.InRange = countIn(ports[a], h.Preset.Ephemeral)
-		}
-		out[a] = *h
+	t := newHostTable(in, s.withDefaults())
+	out := make(map[netip.Addr]HostPreset, len(t.addrs))
+	for id, a := range t.addrs {
+		out[a] = *t.host(int32(id))
 	}
 	return out
 }
 
-// infer picks the narrowest preset range holding s.AutoShare of ports,
-// preferring the fallback among presets with the same range.
-func infer(h *HostPreset, ports []uint16, s Settings, fallback Preset) {
-	need := s.AutoShare * float64(len(ports))
+// hostTable numbers the TCP hosts of a capture densely (addresses hash
+// as integers, not as netip.Addr) and counts, per host, what ResolveHosts
+// needs; each host's preset is resolved on first use.
+type hostTable struct {
+	s        Settings
+	fallback Preset
+	auto     bool
+	// custom, when set, gives each host's preset instead (ReusedPortsFlags).
+	custom func(netip.Addr) Preset
+	v4     map[uint32]int32
+	v6     map[[16]byte]int32
+	other  map[netip.Addr]int32 // zoned or invalid addresses
+	addrs  []netip.Addr
+	stats  []hostStats
+	// inPreset counts, under auto, each host's source ports inside each
+	// of Presets' ranges: len(Presets) counters a host.
+	inPreset []int32
+	hosts    []HostPreset
+	resolved []bool
+	words    []string // presetWords of each host's preset, once built
+	// ends are the host ids of each conversation's A and B.
+	ends []hostEnds
+}
+
+type hostEnds struct{ a, b int32 }
+
+type hostStats struct {
+	conns      int
+	inFallback int
+	lo, hi     uint16
+}
+
+func newHostTable(in *Input, s Settings) *hostTable {
+	t := &hostTable{s: s, fallback: s.preset(), auto: s.Preset == "auto",
+		v4: make(map[uint32]int32), ends: make([]hostEnds, len(in.Conversations))}
+	fr := t.fallback.Ephemeral
+	np := len(Presets)
+	for i := range in.Conversations {
+		in.Pacer.Tick()
+		c := &in.Conversations[i]
+		e := hostEnds{t.id(c.A.Addr()), t.id(c.B.Addr())}
+		t.ends[i] = e
+		if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
+			continue
+		}
+		id, port := e.a, c.A.Port()
+		if !clientIsA(c) {
+			id, port = e.b, c.B.Port()
+		}
+		h := &t.stats[id]
+		h.conns++
+		h.lo, h.hi = min(h.lo, port), max(h.hi, port)
+		if fr.Contains(port) {
+			h.inFallback++
+		}
+		if t.auto {
+			counts := t.inPreset[int(id)*np : int(id)*np+np]
+			for j := range Presets {
+				if Presets[j].Ephemeral.Contains(port) {
+					counts[j]++
+				}
+			}
+		}
+	}
+	t.hosts = make([]HostPreset, len(t.addrs))
+	t.resolved = make([]bool, len(t.addrs))
+	t.words = make([]string, len(t.addrs))
+	return t
+}
+
+// id returns the host id of a, numbering it if new.
+func (t *hostTable) id(a netip.Addr) int32 {
+	if a.Is4() {
+		b := a.As4()
+		k := binary.BigEndian.Uint32(b[:])
+		if id, ok := t.v4[k]; ok {
+			return id
+		}
+		id := t.add(a)
+		t.v4[k] = id
+		return id
+	}
+	if a.IsValid() && a.Zone() == "" {
+		k := a.As16()
+		if id, ok := t.v6[k]; ok {
+			return id
+		}
+		if t.v6 == nil {
+			t.v6 = make(map[[16]byte]int32)
+		}
+		id := t.add(a)
+		t.v6[k] = id
+		return id
+	}
+	if id, ok := t.other[a]; ok {
+		return id
+	}
+	if t.other == nil {
+		t.other = make(map[netip.Addr]int32)
+	}
+	id := t.add(a)
+	t.other[a] = id
+	return id
+}
+
+func (t *hostTable) add(a netip.Addr) int32 {
+	id := int32(len(t.addrs))
+	t.addrs = append(t.addrs, a)
+	t.stats = append(t.stats, hostStats{lo: 65535})
+	if t.auto {
+		t.inPreset = append(t.inPreset, make([]int32, len(Presets))...)
+	}
+	return id
+}
+
+// preset is the preset host id is judged by.
+func (t *hostTable) preset(id int32) *Preset {
+	if t.custom != nil {
+		if !t.resolved[id] {
+			t.resolved[id] = true
+			t.hosts[id].Preset = t.custom(t.addrs[id])
+		}
+		return &t.hosts[id].Preset
+	}
+	if !t.auto {
+		return &t.fallback // every host's, unchanged
+	}
+	return &t.host(id).Preset
+}
+
+// presetWords is presetWords(*t.preset(id)), built once a host.
+func (t *hostTable) presetWords(id int32) string {
+	if !t.auto && t.custom == nil {
+		id = 0 // every host has the fallback
+	}
+	if t.words[id] == "" {
+		t.words[id] = presetWords(*t.preset(id))
+	}
+	return t.words[id]
+}
+
+// host resolves host id's preset, once.
+func (t *hostTable) host(id int32) *HostPreset {
+	h := &t.hosts[id]
+	if t.resolved[id] {
+		return h
+	}
+	t.resolved[id] = true
+	s, fallback, a, st := t.s, t.fallback, t.addrs[id], t.stats[id]
+	*h = HostPreset{Host: a, Preset: fallback, Connections: st.conns, Lowest: st.lo, Highest: st.hi}
+	switch {
+	case s.Preset != "auto":
+		h.Why = fmt.Sprintf("%s, chosen with --os %s", fallback.Label, s.Preset)
+	case h.Connections == 0:
+		h.Why = fmt.Sprintf("%s, the fallback: %s opened no connection in the capture", fallback.Label, a)
+	case h.Connections < s.AutoMinConnections:
+		h.Why = fmt.Sprintf("%s, the fallback: %s opened only %d connection(s), fewer than the %d auto needs",
+			fallback.Label, a, h.Connections, s.AutoMinConnections)
+	default:
+		np := len(Presets)
+		infer(h, t.inPreset[int(id)*np:int(id)*np+np], s, fallback)
+	}
+	if h.Connections == 0 {
+		h.Lowest = 0
+	}
+	if s.Preset == "auto" && !h.Inferred {
+		h.Preset.Source = h.Why + "; " + h.Preset.Source
+		h.Preset.Assumed = true
+	}
+	if !h.Inferred {
+		h.InRange = st.inFallback
+	}
+	return h
+}
+
+// infer picks the narrowest preset range holding s.AutoShare of the
+// host's h.Connections source ports (inPreset[i] of them in Presets[i]'s
+// range), preferring the fallback among presets with the same range.
+func infer(h *HostPreset, inPreset []int32, s Settings, fallback Preset) {
+	need := s.AutoShare * float64(h.Connections)
 	best, bestIn := -1, 0
 	for i, p := range Presets {
-		n := countIn(ports, p.Ephemeral)
+		n := int(inPreset[i])
 		if float64(n) < need {
 			continue
 		}
@@ -110,7 +249,7 @@ func infer(h *HostPreset, ports []uint16, s Settings, fallback Preset) {
 	}
 	if best < 0 {
 		h.Why = fmt.Sprintf("%s, the fallback: no preset range holds %.0f%% of the %d connections %s opened (source ports %d-%d)",
-			fallback.Label, 100*s.AutoShare, len(ports), h.Host, h.Lowest, h.Highest)
+			fallback.Label, 100*s.AutoShare, h.Connections, h.Host, h.Lowest, h.Highest)
 		return
 	}
 	p := Presets[best]
@@ -122,23 +261,13 @@ func infer(h *HostPreset, ports []uint16, s Settings, fallback Preset) {
 	}
 	h.Inferred, h.InRange = true, bestIn
 	h.Why = fmt.Sprintf("%s, inferred by auto: %d of the %d connections %s opened used source ports in %s, the narrowest preset range holding at least %.0f%% of them",
-		p.Label, bestIn, len(ports), h.Host, p.Ephemeral, 100*s.AutoShare)
+		p.Label, bestIn, h.Connections, h.Host, p.Ephemeral, 100*s.AutoShare)
 	if len(same) > 0 {
 		h.Why += fmt.Sprintf(" (%s share the range; their TIME_WAIT differs)", joinWords(same))
 	}
 	p.Label += " (inferred)"
 	p.Source = h.Why + "; " + p.Source
 	h.Preset = p
-}
-
-func countIn(ports []uint16, r Range) int {
-	n := 0
-	for _, p := range ports {
-		if r.Contains(p) {
-			n++
-		}
-	}
-	return n
 }
 
 // presetFunc returns the preset of each host, the fallback for hosts the

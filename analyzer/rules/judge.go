@@ -2,8 +2,8 @@ package rules
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
+	"unsafe"
 
 	"github.com/portlens/portlens/analyzer/conv"
 )
@@ -40,14 +40,28 @@ func (p *Pacer) Tick() {
 	}
 }
 
+// judgement is one judgement in progress: the input, the settings, every
+// host's preset by dense id, and arenas the flags' words and related
+// frames are carved from.
+type judgement struct {
+	in    *Input
+	s     Settings
+	hosts *hostTable
+	text  textArena
+	ints  intArena
+	b     []byte // scratch for one flag's words
+}
+
+func newJudge(in *Input, s Settings) *judgement {
+	return &judgement{in: in, s: s, hosts: newHostTable(in, s)}
+}
+
 // rule is one rule: what the tracker recorded and the hosts' presets in,
 // flags out.
-type rule func(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag
+type rule func(j *judgement) []Flag
 
 var allRules = []rule{
-	func(in *Input, s Settings, pf func(netip.Addr) Preset) []Flag {
-		return reusedPorts(in, s, pf)
-	},
+	reusedPorts,
 	outsideEphemeral,
 	privilegedSource,
 	serverInEphemeral,
@@ -60,15 +74,88 @@ var allRules = []rule{
 
 // Judge runs every rule over the input and returns the flags in frame order.
 func Judge(in *Input, s Settings) []Flag {
-	s = s.withDefaults()
-	presetFor := presetFunc(ResolveHosts(in, s), s.preset())
-	var flags []Flag
-	for _, r := range allRules {
-		flags = append(flags, r(in, s, presetFor)...)
+	j := newJudge(in, s.withDefaults())
+	parts := make([][]Flag, len(allRules))
+	total := 0
+	for i, r := range allRules {
+		parts[i] = r(j)
+		total += len(parts[i])
 		in.Pacer.Tick()
 	}
-	slices.SortStableFunc(flags, func(a, b Flag) int {
-		return cmp.Or(cmp.Compare(a.Frame, b.Frame), cmp.Compare(a.Kind, b.Kind))
+	if total == 0 {
+		return nil
+	}
+	flags := make([]Flag, 0, total)
+	for _, p := range parts {
+		flags = append(flags, p...)
+	}
+	return sortFlags(flags)
+}
+
+// sortFlags sorts flags by frame, then kind, keeping the order of equal
+// ones (a stable sort), moving each 150-byte Flag once.
+func sortFlags(flags []Flag) []Flag {
+	type key struct {
+		frame int
+		kind  Kind
+		i     int
+	}
+	keys := make([]key, len(flags))
+	sorted := true
+	for i := range flags {
+		keys[i] = key{flags[i].Frame, flags[i].Kind, i}
+		if i > 0 && sorted && cmp.Or(cmp.Compare(keys[i-1].frame, keys[i].frame), cmp.Compare(keys[i-1].kind, keys[i].kind)) > 0 {
+			sorted = false
+		}
+	}
+	if sorted {
+		return flags
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.frame, b.frame), cmp.Compare(a.kind, b.kind), cmp.Compare(a.i, b.i))
 	})
-	return flags
+	out := make([]Flag, len(flags))
+	for i, k := range keys {
+		out[i] = flags[k.i]
+	}
+	return out
+}
+
+// textArena hands out strings carved from shared chunks: one allocation
+// per 64 KB of words rather than one per string. Bytes handed out are
+// never written again.
+type textArena struct{ buf []byte }
+
+// string returns a string holding b.
+func (a *textArena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(64<<10, len(b)))
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[n], len(b))
+}
+
+// intArena hands out small []int carved from shared chunks.
+type intArena struct{ buf []int }
+
+// take returns a slice of n zeros whose capacity is n, so that appending
+// to it never writes into another's.
+func (a *intArena) take(n int) []int {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]int, 0, max(4096, n))
+	}
+	m := len(a.buf)
+	a.buf = a.buf[:m+n]
+	return a.buf[m : m+n : m+n]
+}
+
+// of returns a []int holding v.
+func (a *intArena) of(v ...int) []int {
+	out := a.take(len(v))
+	copy(out, v)
+	return out
 }

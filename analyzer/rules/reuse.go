@@ -1,9 +1,8 @@
 package rules
 
 import (
-	"fmt"
 	"net/netip"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/conv"
@@ -28,30 +27,56 @@ const reuseRule = "Wireshark 4.4 tcp.analysis.reused_ports: a SYN or SYN/ACK who
 	"(epan/dissectors/packet-tcp.c; Wireshark issue 19771)"
 
 // reuse describes one port reuse: the new conversation and the one it
-// replaced, with the settings that judge time.
+// replaced, with the preset that judges time (the holder's) and its words.
 type reuse struct {
 	cur, prev *conv.Conversation
-	preset    Preset
+	preset    *Preset
+	words     string // presetWords(*preset)
 }
 
 // ReusedPortsFlags returns one tcp.reused_ports flag per conversation that
 // Wireshark started by reusing ports, in frame order of the tracker.
 func ReusedPortsFlags(convs []conv.Conversation, s Settings, presetFor func(netip.Addr) Preset) []Flag {
-	return reusedPorts(&Input{Conversations: convs}, s, presetFor)
+	j := newJudge(&Input{Conversations: convs}, s)
+	j.hosts.custom = presetFor
+	return reusedPorts(j)
 }
 
-func reusedPorts(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+// reuseOf returns the reuse conversation i starts, ok false when it
+// reused no ports.
+func (j *judgement) reuseOf(i int) (r reuse, ok bool) {
+	convs := j.in.Conversations
+	c := &convs[i]
+	if c.ReusedBy.Frame == 0 || c.PrevStream < 0 {
+		return r, false
+	}
+	return reuse{cur: c, prev: &convs[c.PrevStream]}, true
+}
+
+// judgeBy sets r's preset: the holder's.
+func (j *judgement) judgeBy(r *reuse, i int) {
+	id := j.hosts.ends[i].a
+	if r.prev.End() == conv.Fin {
+		d, _ := r.prev.ClosedFirstBy()
+		e := j.hosts.ends[r.cur.PrevStream]
+		id = e.a
+		if d != conv.FromA {
+			id = e.b
+		}
+	}
+	r.preset, r.words = j.hosts.preset(id), j.hosts.presetWords(id)
+}
+
+func reusedPorts(j *judgement) []Flag {
 	var flags []Flag
-	convs := in.Conversations
-	for i := range convs {
-		in.Pacer.Tick()
-		c := &convs[i]
-		if c.ReusedBy.Frame == 0 || c.PrevStream < 0 {
+	for i := range j.in.Conversations {
+		j.in.Pacer.Tick()
+		r, ok := j.reuseOf(i)
+		if !ok {
 			continue
 		}
-		r := reuse{cur: c, prev: &convs[c.PrevStream]}
-		r.preset = presetFor(r.holder().Addr())
-		flags = append(flags, r.flag())
+		j.judgeBy(&r, i)
+		flags = append(flags, j.reuseFlag(r))
 	}
 	return flags
 }
@@ -101,10 +126,11 @@ func (r reuse) class() string {
 	return ClassWhileOpen
 }
 
-func (r reuse) flag() Flag {
+func (j *judgement) reuseFlag(r reuse) Flag {
 	cur, prev := r.cur, r.prev
 	class := r.class()
-	related := []int{prev.FirstFrame}
+	related := j.ints.take(3)[:1]
+	related[0] = prev.FirstFrame
 	if end := prev.EndSegment(); end.Frame > 0 && end.Frame != prev.FirstFrame {
 		related = append(related, end.Frame)
 	}
@@ -115,109 +141,177 @@ func (r reuse) flag() Flag {
 	if cur.ReusedBySYNACK {
 		kind = "SYN/ACK"
 	}
+	// "TCP port numbers reused: %s %s → %s reuses the ports of stream %d (%s)"
+	b := append(j.b[:0], "TCP port numbers reused: "...)
+	b = append(b, kind...)
+	b = append(b, ' ')
+	b = appendAddrPort(b, cur.A)
+	b = append(b, " → "...)
+	b = appendAddrPort(b, cur.B)
+	b = append(b, " reuses the ports of stream "...)
+	b = strconv.AppendInt(b, int64(prev.Stream), 10)
+	b = append(b, " ("...)
+	b = append(b, class...)
+	b = append(b, ')')
+	msg := j.text.string(b)
+	j.b = r.appendExplanation(b[:0], kind, class)
 	return Flag{
-		Frame:    cur.ReusedBy.Frame,
-		Kind:     ReusedPorts,
-		Class:    class,
-		Severity: Note,
-		Stream:   cur.Stream,
-		Message: fmt.Sprintf("TCP port numbers reused: %s %s → %s reuses the ports of stream %d (%s)",
-			kind, cur.A, cur.B, prev.Stream, class),
-		Explanation: r.explain(kind, class),
+		Frame:       cur.ReusedBy.Frame,
+		Kind:        ReusedPorts,
+		Class:       class,
+		Severity:    Note,
+		Stream:      cur.Stream,
+		Message:     msg,
+		Explanation: j.text.string(j.b),
 		Advice:      reuseAdvice[class],
 		Related:     related,
 		Rule:        reuseRule,
 	}
 }
 
-func (r reuse) explain(kind, class string) string {
+// quotedExpert is WiresharkExpert as %q writes it.
+var quotedExpert = strconv.Quote(WiresharkExpert)
+
+func (r reuse) appendExplanation(b []byte, kind, class string) []byte {
 	cur, prev := r.cur, r.prev
-	var b strings.Builder
-	fmt.Fprintf(&b, "Frame %d is a %s from %s to %s. Stream %d used the same ports from frame %d (%s).",
-		cur.ReusedBy.Frame, kind, cur.A, cur.B, prev.Stream, prev.FirstFrame, formatTime(prev.FirstTime))
-	b.WriteString(" " + r.describeEnd())
+	// "Frame %d is a %s from %s to %s. Stream %d used the same ports from frame %d (%s)."
+	b = append(b, "Frame "...)
+	b = strconv.AppendInt(b, int64(cur.ReusedBy.Frame), 10)
+	b = append(b, " is a "...)
+	b = append(b, kind...)
+	b = append(b, " from "...)
+	b = appendAddrPort(b, cur.A)
+	b = append(b, " to "...)
+	b = appendAddrPort(b, cur.B)
+	b = append(b, ". Stream "...)
+	b = strconv.AppendInt(b, int64(prev.Stream), 10)
+	b = append(b, " used the same ports from frame "...)
+	b = strconv.AppendInt(b, int64(prev.FirstFrame), 10)
+	b = append(b, " ("...)
+	b = appendTime(b, prev.FirstTime)
+	b = append(b, ")."...)
+	b = append(b, ' ')
+	b = r.appendEnd(b)
 	oldISN := prev.Base[r.oldDir()]
-	fmt.Fprintf(&b, " The earlier initial sequence number on this side was %d; this %s carries %d", oldISN, kind, cur.ReusedBy.Seq)
+	// " The earlier initial sequence number on this side was %d; this %s carries %d"
+	b = append(b, " The earlier initial sequence number on this side was "...)
+	b = strconv.AppendUint(b, uint64(oldISN), 10)
+	b = append(b, "; this "...)
+	b = append(b, kind...)
+	b = append(b, " carries "...)
+	b = strconv.AppendUint(b, uint64(cur.ReusedBy.Seq), 10)
 	if oldISN == cur.ReusedBy.Seq {
-		b.WriteString(" (the same)")
+		b = append(b, " (the same)"...)
 	}
-	b.WriteString(".")
-	b.WriteString(" " + classWords(class, r))
-	fmt.Fprintf(&b, " Wireshark 4.4 starts a new conversation here (tcp.stream %d) and notes: %q.", cur.Stream, WiresharkExpert)
-	return b.String()
+	b = append(b, '.')
+	b = append(b, ' ')
+	b = r.appendClassWords(b, class)
+	// " Wireshark 4.4 starts a new conversation here (tcp.stream %d) and notes: %q."
+	b = append(b, " Wireshark 4.4 starts a new conversation here (tcp.stream "...)
+	b = strconv.AppendInt(b, int64(cur.Stream), 10)
+	b = append(b, ") and notes: "...)
+	b = append(b, quotedExpert...)
+	return append(b, '.')
 }
 
-func (r reuse) describeEnd() string {
+func (r reuse) appendEnd(b []byte) []byte {
 	prev := r.prev
-	since := formatDuration(r.sinceEnd())
 	switch prev.End() {
 	case conv.Rst:
+		// "It ended with an RST from %s in frame %d; its last packet, frame %d, was %s before this one."
 		src, _ := endpointsOf(prev, prev.RSTDir)
-		return fmt.Sprintf("It ended with an RST from %s in frame %d; its last packet, frame %d, was %s before this one.",
-			src, prev.FirstRST.Frame, prev.LastFrame, since)
+		b = append(b, "It ended with an RST from "...)
+		b = appendAddrPort(b, src)
+		b = append(b, " in frame "...)
+		b = strconv.AppendInt(b, int64(prev.FirstRST.Frame), 10)
 	case conv.Fin:
+		// "It was closed with FIN, first by %s in frame %d%s; its last packet, frame %d, was %s before this one."
 		d, _ := prev.ClosedFirstBy()
 		src, _ := endpointsOf(prev, d)
-		fin := prev.FirstFIN[d]
-		half := ""
+		b = append(b, "It was closed with FIN, first by "...)
+		b = appendAddrPort(b, src)
+		b = append(b, " in frame "...)
+		b = strconv.AppendInt(b, int64(prev.FirstFIN[d].Frame), 10)
 		if prev.FirstFIN[d.Reverse()].Frame == 0 {
-			half = " (only that side sent a FIN: the close was not complete in the capture)"
+			b = append(b, " (only that side sent a FIN: the close was not complete in the capture)"...)
 		}
-		return fmt.Sprintf("It was closed with FIN, first by %s in frame %d%s; its last packet, frame %d, was %s before this one.",
-			src, fin.Frame, half, prev.LastFrame, since)
+	default:
+		// "It never closed in the capture (no FIN or RST); its last packet, frame %d, was %s before this one."
+		b = append(b, "It never closed in the capture (no FIN or RST)"...)
 	}
-	return fmt.Sprintf("It never closed in the capture (no FIN or RST); its last packet, frame %d, was %s before this one.",
-		prev.LastFrame, since)
+	b = append(b, "; its last packet, frame "...)
+	b = strconv.AppendInt(b, int64(prev.LastFrame), 10)
+	b = append(b, ", was "...)
+	b = appendDuration(b, r.sinceEnd())
+	return append(b, " before this one."...)
 }
 
-func classWords(class string, r reuse) string {
+func (r reuse) appendClassWords(b []byte, class string) []byte {
 	p := r.preset
 	switch class {
 	case ClassMissingSYN:
-		return "No SYN for the new connection is in the capture: the SYN/ACK's new sequence number is what shows a new connection began (the SYN was lost, not captured, or took another path)."
+		return append(b, "No SYN for the new connection is in the capture: the SYN/ACK's new sequence number is what shows a new connection began (the SYN was lost, not captured, or took another path)."...)
 	case ClassSameISN:
-		return "The new SYN repeats the old initial sequence number after the close: Wireshark 4.4 flags it as a reuse, while Wireshark 4.0 to 4.2 showed it as a retransmission without the flag, so the two versions disagree on this frame."
+		return append(b, "The new SYN repeats the old initial sequence number after the close: Wireshark 4.4 flags it as a reuse, while Wireshark 4.0 to 4.2 showed it as a retransmission without the flag, so the two versions disagree on this frame."...)
 	case ClassAfterRST:
-		return "A reuse after an RST is typical of repeated attempts that are refused (nothing listening, or a firewall answering with RST); an RST leaves no TIME_WAIT behind."
+		return append(b, "A reuse after an RST is typical of repeated attempts that are refused (nothing listening, or a firewall answering with RST); an RST leaves no TIME_WAIT behind."...)
 	case ClassInTimeWait:
-		return fmt.Sprintf("That is less than the TIME_WAIT of %s by %s: %s closed first and may still hold the ports in TIME_WAIT. %s",
-			formatDuration(p.TimeWait), presetWords(p), r.holder(), r.safetyWords())
+		// "That is less than the TIME_WAIT of %s by %s: %s closed first and may still hold the ports in TIME_WAIT. %s"
+		b = append(b, "That is less than the TIME_WAIT of "...)
+		b = appendDuration(b, p.TimeWait)
+		b = append(b, " by "...)
+		b = append(b, r.words...)
+		b = append(b, ": "...)
+		b = appendAddrPort(b, r.holder())
+		b = append(b, " closed first and may still hold the ports in TIME_WAIT. "...)
+		return r.appendSafety(b)
 	case ClassAfterTimeWait:
-		return fmt.Sprintf("That is longer than the TIME_WAIT of %s by %s: ordinary recycling of a port.",
-			formatDuration(p.TimeWait), presetWords(p))
+		// "That is longer than the TIME_WAIT of %s by %s: ordinary recycling of a port."
+		b = append(b, "That is longer than the TIME_WAIT of "...)
+		b = appendDuration(b, p.TimeWait)
+		b = append(b, " by "...)
+		b = append(b, r.words...)
+		return append(b, ": ordinary recycling of a port."...)
 	}
-	return "The earlier connection was still open as far as the capture shows: a half-open peer, a restarted client, or a NAT handing out the same port."
+	return append(b, "The earlier connection was still open as far as the capture shows: a half-open peer, a restarted client, or a NAT handing out the same port."...)
 }
 
-// safetyWords applies RFC 6191 to a SYN that reopens a tuple in
+// appendSafety applies RFC 6191 to a SYN that reopens a tuple in
 // TIME_WAIT: it is safe when its timestamp is higher than the old
 // connection's last one from that side or, without timestamps, when its
 // ISN is above the old connection's last sequence number.
-func (r reuse) safetyWords() string {
+func (r reuse) appendSafety(b []byte) []byte {
 	syn := r.cur.ReusedBy
 	od := r.oldDir()
-	var b strings.Builder
 	if r.holder() == r.cur.A {
-		b.WriteString("The sender closed first, so its own stack let it reuse a port it held in TIME_WAIT (Linux net.ipv4.tcp_tw_reuse, or SO_REUSEADDR / a fixed port). ")
+		b = append(b, "The sender closed first, so its own stack let it reuse a port it held in TIME_WAIT (Linux net.ipv4.tcp_tw_reuse, or SO_REUSEADDR / a fixed port). "...)
 	} else {
-		b.WriteString("The peer holds TIME_WAIT and accepts the SYN only if RFC 6191 finds it safe. ")
+		b = append(b, "The peer holds TIME_WAIT and accepts the SYN only if RFC 6191 finds it safe. "...)
 	}
 	if syn.HasTS && r.prev.HasTS[od] {
 		old := r.prev.LastTSVal[od]
+		b = append(b, "Its TCP timestamp "...)
+		b = strconv.AppendUint(b, uint64(syn.TSVal), 10)
 		if int32(syn.TSVal-old) > 0 {
-			fmt.Fprintf(&b, "Its TCP timestamp %d is above the old connection's last %d from that side: RFC 6191 makes the reuse safe.", syn.TSVal, old)
-		} else {
-			fmt.Fprintf(&b, "Its TCP timestamp %d is not above the old connection's last %d from that side: RFC 6191 does not make it safe.", syn.TSVal, old)
+			b = append(b, " is above the old connection's last "...)
+			b = strconv.AppendUint(b, uint64(old), 10)
+			return append(b, " from that side: RFC 6191 makes the reuse safe."...)
 		}
-		return b.String()
+		b = append(b, " is not above the old connection's last "...)
+		b = strconv.AppendUint(b, uint64(old), 10)
+		return append(b, " from that side: RFC 6191 does not make it safe."...)
 	}
 	last := r.prev.NextSeq[od]
+	b = append(b, "Without TCP timestamps on both connections RFC 6191 compares sequence numbers: the new ISN "...)
+	b = strconv.AppendUint(b, uint64(syn.Seq), 10)
 	if int32(syn.Seq-last) > 0 {
-		fmt.Fprintf(&b, "Without TCP timestamps on both connections RFC 6191 compares sequence numbers: the new ISN %d is above the old connection's last sequence number %d, so the reuse is safe.", syn.Seq, last)
-	} else {
-		fmt.Fprintf(&b, "Without TCP timestamps on both connections RFC 6191 compares sequence numbers: the new ISN %d is not above the old connection's last sequence number %d, so it is not safe (the peer may answer with an ACK of the old connection).", syn.Seq, last)
+		b = append(b, " is above the old connection's last sequence number "...)
+		b = strconv.AppendUint(b, uint64(last), 10)
+		return append(b, ", so the reuse is safe."...)
 	}
-	return b.String()
+	b = append(b, " is not above the old connection's last sequence number "...)
+	b = strconv.AppendUint(b, uint64(last), 10)
+	return append(b, ", so it is not safe (the peer may answer with an ACK of the old connection)."...)
 }
 
 var reuseAdvice = map[string]string{

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/conv"
@@ -13,7 +12,8 @@ const sctpRule = "An SCTP INIT carries a new random initiate tag for each associ
 
 // sctpReused flags an INIT that started a new association on the ports of
 // an earlier one because its initiate tag is new.
-func sctpReused(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+func sctpReused(j *judgement) []Flag {
+	in := j.in
 	var flags []Flag
 	for i := range in.Associations {
 		a := &in.Associations[i]

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/conv"
@@ -35,21 +34,26 @@ func unanswered(c *conv.Conversation, min int) bool {
 
 // synUnanswered flags, once per client and server address, connection
 // attempts whose SYN was retransmitted without any answer.
-func synUnanswered(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Flag {
+func synUnanswered(j *judgement) []Flag {
+	in, s := j.in, j.s
 	type group struct {
 		convs []*conv.Conversation
 		ports map[uint16]bool
 	}
-	groups := map[hostPair]*group{}
-	var order []hostPair
+	groups := map[uint64]*group{}
+	var order []uint64
 	for i := range in.Conversations {
 		in.Pacer.Tick()
 		c := &in.Conversations[i]
 		if !unanswered(c, s.SYNMin) {
 			continue
 		}
-		src, dst := endpointsOf(c, c.SYNDir)
-		k := hostPair{src.Addr(), dst.Addr()} // ordered: client, server
+		_, dst := endpointsOf(c, c.SYNDir)
+		e := j.hosts.ends[i]
+		if c.SYNDir != conv.FromA {
+			e.a, e.b = e.b, e.a
+		}
+		k := uint64(uint32(e.a))<<32 | uint64(uint32(e.b)) // ordered: client, server
 		g := groups[k]
 		if g == nil {
 			g = &group{ports: map[uint16]bool{}}

@@ -35,8 +35,26 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	return append(b, d.Round(time.Second).String()...)
 }
 
-func formatTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000 UTC")
+// appendTime appends the time ns (since the epoch) in UTC to the
+// microsecond: "2006-01-02 15:04:05.000000 UTC".
+func appendTime(b []byte, ns int64) []byte {
+	return time.Unix(0, ns).UTC().AppendFormat(b, "2006-01-02 15:04:05.000000 UTC")
+}
+
+// appendAddrPort appends ap as ap.String() writes it.
+func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
+	if !ap.Addr().IsValid() {
+		return append(b, ap.String()...)
+	}
+	return ap.AppendTo(b)
+}
+
+// appendAddr appends a as a.String() writes it.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, a.String()...)
+	}
+	return a.AppendTo(b)
 }
 
 // joinWords joins a list as "a, b and c".
