@@ -46,3 +46,19 @@ func benchFrames(b *testing.B, n int) (frames [][]byte, size int) {
 		size += len(p.Data)
 	}
 }
+
+// BenchmarkDecodeRow is how the table decodes a row scrolled into view
+// (analyzer/row.go): a new Decoder for one frame.
+func BenchmarkDecodeRow(b *testing.B) {
+	frames, _ := benchFrames(b, 1000)
+	var p Packet
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range frames {
+			if err := NewDecoder().Decode(capture.LinkEthernet, f, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/row")
+}

@@ -19,6 +19,9 @@ var ErrUnsupportedLink = errors.New("unsupported link type")
 type Decoder struct {
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	// The parser used last and its first layer.
+	last      *gopacket.DecodingLayerParser
+	lastFirst gopacket.LayerType
 
 	ip4   ipv4Layer
 	ip6   ipv6Layer
@@ -41,20 +44,35 @@ type Decoder struct {
 	inError bool // the layers being decoded are quoted in an ICMP error
 }
 
-// NewDecoder returns a Decoder ready for any supported link type.
+// NewDecoder returns a Decoder ready for any supported link type. The
+// parsers, link layers and fragment table are built on first use: a
+// Decoder made to decode one row of the table (analyzer/row.go) usually
+// needs none of them, since the fast path takes the frame.
 func NewDecoder() *Decoder {
-	d := &Decoder{parsers: make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)}
+	d := &Decoder{}
 	d.ip4.d, d.ip6.d, d.frag6.d = d, d, d
 	d.tcp.d, d.udp.d, d.sctp.d = d, d, d
 	d.icmp4.d, d.icmp6.d = d, d
-	d.frags.init()
-	d.links = d.linkLayers()
 	return d
 }
 
 func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+	if first == d.lastFirst && d.last != nil {
+		// Captures keep to one link type, mostly: skip the map lookup.
+		return d.last
+	}
+	p := d.parserFor(first)
+	d.lastFirst, d.last = first, p
+	return p
+}
+
+func (d *Decoder) parserFor(first gopacket.LayerType) *gopacket.DecodingLayerParser {
 	if p := d.parsers[first]; p != nil {
 		return p
+	}
+	if d.parsers == nil {
+		d.parsers = make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)
+		d.links = d.linkLayers()
 	}
 	// The extension skipper goes before the fragment layer: both claim
 	// LayerTypeIPv6Fragment and the later one wins.

@@ -36,13 +36,14 @@ type fragments struct {
 	done [fragmentHeadBytes]byte
 }
 
-func (f *fragments) init() { f.table = make(map[fragmentKey]*fragmentEntry) }
-
 // add records one fragment. When it completes the datagram, add returns
 // the datagram's leading bytes and its total payload length.
 func (f *fragments) add(key fragmentKey, offset int, more bool, payload []byte) (head []byte, total int, done bool) {
 	e := f.table[key]
 	if e == nil {
+		if f.table == nil { // made on the first fragment: most captures have none
+			f.table = make(map[fragmentKey]*fragmentEntry)
+		}
 		if len(f.table) >= maxFragments {
 			clear(f.table)
 		}
