@@ -59,8 +59,12 @@ func TestRuleTimes(t *testing.T) {
 			t.Logf("%s %-20s %8.1f ms", osName, names[i], float64(best[i])/1e6)
 			total += best[i]
 		}
-		t0 := time.Now()
-		rules.Judge(in, goldenSettings[osName])
-		t.Logf("%s %-20s %8.1f ms (sum of best %0.1f ms)", osName, "Judge", float64(time.Since(t0))/1e6, float64(total)/1e6)
+		judge := time.Duration(1 << 62)
+		for range 10 {
+			t0 := time.Now()
+			rules.Judge(in, goldenSettings[osName])
+			judge = min(judge, time.Since(t0))
+		}
+		t.Logf("%s %-20s %8.1f ms best of 10 (sum of the rules' best %0.1f ms)", osName, "Judge", float64(judge)/1e6, float64(total)/1e6)
 	}
 }

@@ -20,13 +20,13 @@ const fastReuseAdvice = "Avoid fixed source ports so connections do not come bac
 // same traffic on another VLAN), not a new one.
 func fastReuse(j *judgement) []Flag {
 	var flags []Flag
-	for i := range j.in.Conversations {
+	for _, i := range j.hosts.reused {
 		j.in.Pacer.Tick()
-		r, ok := j.reuseOf(i)
+		r, ok := j.reuseOf(int(i))
 		if !ok || r.cur.ReusedBySYNACK || r.prev.End() != conv.Fin {
 			continue
 		}
-		j.judgeBy(&r, i)
+		j.judgeBy(&r, int(i))
 		since := r.sinceEnd()
 		if since >= r.preset.TimeWait {
 			continue
@@ -36,7 +36,7 @@ func fastReuse(j *judgement) []Flag {
 		fin := r.prev.FirstFIN[d]
 		tw := r.preset.TimeWait
 		// "4-tuple %s ↔ %s reused %s after its close, inside TIME_WAIT (%s)"
-		b := append(j.b[:0], "4-tuple "...)
+		b := append(j.text.begin(), "4-tuple "...)
 		b = appendAddrPort(b, c.A)
 		b = append(b, " ↔ "...)
 		b = appendAddrPort(b, c.B)
@@ -45,10 +45,10 @@ func fastReuse(j *judgement) []Flag {
 		b = append(b, " after its close, inside TIME_WAIT ("...)
 		b = appendDuration(b, tw)
 		b = append(b, ')')
-		msg := j.text.string(b)
+		msg := j.text.end(b)
 		// "Frame %d is a SYN from %s to %s on the ports of stream %d, which %s closed first with a FIN in frame %d; "+
 		// "the old connection's last packet, frame %d, was %s earlier, %s before the TIME_WAIT of %s ran out, by %s. %s"
-		b = append(b[:0], "Frame "...)
+		b = append(j.text.begin(), "Frame "...)
 		b = strconv.AppendInt(b, int64(c.ReusedBy.Frame), 10)
 		b = append(b, " is a SYN from "...)
 		b = appendAddrPort(b, c.A)
@@ -72,11 +72,10 @@ func fastReuse(j *judgement) []Flag {
 		b = append(b, r.words...)
 		b = append(b, ". "...)
 		b = r.appendSafety(b)
-		j.b = b
 		flags = append(flags, Flag{
 			Frame: c.ReusedBy.Frame, Kind: FastReuse, Severity: Warning, Stream: c.Stream,
 			Message:     msg,
-			Explanation: j.text.string(b),
+			Explanation: j.text.end(b),
 			Advice:      fastReuseAdvice,
 			Related:     j.ints.of(r.prev.FirstFrame, fin.Frame, r.prev.LastFrame),
 			Rule:        fastReuseRule,

@@ -78,9 +78,36 @@ type hostTable struct {
 	words    []string // presetWords of each host's preset, once built
 	// ends are the host ids of each conversation's A and B.
 	ends []hostEnds
+	// syns and synacks list the conversations with a captured SYN, and
+	// SYN/ACK, with their sender; reused those that reused ports.
+	syns, synacks []sent
+	reused        []int32
+}
+
+// sent is one conversation's SYN or SYN/ACK: the conversation, and its
+// sender's host id and port.
+type sent struct {
+	conv, host int32
+	port       uint16
+}
+
+// sentBy returns the sender of c's SYN/ACK (synack) or SYN, and its peer.
+func sentBy(c *conv.Conversation, synack bool) (src, dst netip.AddrPort) {
+	if synack {
+		return endpointsOf(c, c.SYNACKDir)
+	}
+	return endpointsOf(c, c.SYNDir)
 }
 
 type hostEnds struct{ a, b int32 }
+
+// sent describes conversation i's segment sent in direction d.
+func (e hostEnds) sent(i int, c *conv.Conversation, d conv.Dir) sent {
+	if d == conv.FromA {
+		return sent{int32(i), e.a, c.A.Port()}
+	}
+	return sent{int32(i), e.b, c.B.Port()}
+}
 
 type hostStats struct {
 	conns      int
@@ -90,7 +117,8 @@ type hostStats struct {
 
 func newHostTable(in *Input, s Settings) *hostTable {
 	t := &hostTable{s: s, fallback: s.preset(), auto: s.Preset == "auto",
-		v4: make(map[uint32]int32), ends: make([]hostEnds, len(in.Conversations))}
+		v4: make(map[uint32]int32), ends: make([]hostEnds, len(in.Conversations)),
+		syns: make([]sent, 0, len(in.Conversations)), synacks: make([]sent, 0, len(in.Conversations))}
 	fr := t.fallback.Ephemeral
 	np := len(Presets)
 	for i := range in.Conversations {
@@ -98,6 +126,15 @@ func newHostTable(in *Input, s Settings) *hostTable {
 		c := &in.Conversations[i]
 		e := hostEnds{t.id(c.A.Addr()), t.id(c.B.Addr())}
 		t.ends[i] = e
+		if c.ReusedBy.Frame != 0 && c.PrevStream >= 0 {
+			t.reused = append(t.reused, int32(i))
+		}
+		if c.SYN.Frame != 0 {
+			t.syns = append(t.syns, e.sent(i, c, c.SYNDir))
+		}
+		if c.SYNACK.Frame != 0 {
+			t.synacks = append(t.synacks, e.sent(i, c, c.SYNACKDir))
+		}
 		if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
 			continue
 		}

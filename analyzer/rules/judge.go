@@ -49,7 +49,8 @@ type judgement struct {
 	hosts *hostTable
 	text  textArena
 	ints  intArena
-	b     []byte // scratch for one flag's words
+	// members and groupOf are groupBy's scratch.
+	members, groupOf []int32
 }
 
 func newJudge(in *Input, s Settings) *judgement {
@@ -85,58 +86,78 @@ func Judge(in *Input, s Settings) []Flag {
 	if total == 0 {
 		return nil
 	}
-	flags := make([]Flag, 0, total)
-	for _, p := range parts {
-		flags = append(flags, p...)
-	}
-	return sortFlags(flags)
+	return mergeFlags(parts, total)
 }
 
-// sortFlags sorts flags by frame, then kind, keeping the order of equal
-// ones (a stable sort), moving each 150-byte Flag once.
-func sortFlags(flags []Flag) []Flag {
-	type key struct {
-		frame int
-		kind  Kind
-		i     int
-	}
-	keys := make([]key, len(flags))
-	sorted := true
-	for i := range flags {
-		keys[i] = key{flags[i].Frame, flags[i].Kind, i}
-		if i > 0 && sorted && cmp.Or(cmp.Compare(keys[i-1].frame, keys[i].frame), cmp.Compare(keys[i-1].kind, keys[i].kind)) > 0 {
-			sorted = false
+// compareFlags orders flags by frame, then kind.
+func compareFlags(a, b *Flag) int {
+	return cmp.Or(cmp.Compare(a.Frame, b.Frame), cmp.Compare(a.Kind, b.Kind))
+}
+
+// mergeFlags returns the flags of parts in the order a stable sort of
+// their concatenation by frame, then kind, gives: each part sorted
+// stably (they mostly are already), then merged, earlier parts first
+// among equals.
+func mergeFlags(parts [][]Flag, total int) []Flag {
+	for _, p := range parts {
+		for i := 1; i < len(p); i++ {
+			if compareFlags(&p[i-1], &p[i]) > 0 {
+				slices.SortStableFunc(p, func(a, b Flag) int { return compareFlags(&a, &b) })
+				break
+			}
 		}
 	}
-	if sorted {
-		return flags
+	out := make([]Flag, 0, total)
+	for {
+		best, left := -1, 0
+		for k := range parts {
+			if len(parts[k]) == 0 {
+				continue
+			}
+			left++
+			if best < 0 || compareFlags(&parts[k][0], &parts[best][0]) < 0 {
+				best = k
+			}
+		}
+		if left <= 1 {
+			if best >= 0 {
+				out = append(out, parts[best]...)
+			}
+			return out
+		}
+		out = append(out, parts[best][0])
+		parts[best] = parts[best][1:]
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		return cmp.Or(cmp.Compare(a.frame, b.frame), cmp.Compare(a.kind, b.kind), cmp.Compare(a.i, b.i))
-	})
-	out := make([]Flag, len(flags))
-	for i, k := range keys {
-		out[i] = flags[k.i]
-	}
-	return out
 }
 
-// textArena hands out strings carved from shared chunks: one allocation
-// per 64 KB of words rather than one per string. Bytes handed out are
-// never written again.
-type textArena struct{ buf []byte }
+// textArena hands out strings built in place in shared chunks: one
+// allocation per 64 KB of words rather than one per string:
+//
+//	b := a.begin()
+//	b = append(b, ...)
+//	s := a.end(b)
+//
+// Bytes handed out are never written again.
+type textArena struct {
+	free []byte // the current chunk's unused capacity, length 0
+}
 
-// string returns a string holding b.
-func (a *textArena) string(b []byte) string {
+// begin returns an empty slice to append one string's bytes to.
+func (a *textArena) begin() []byte {
+	if cap(a.free) < 4096 {
+		a.free = make([]byte, 0, 64<<10)
+	}
+	return a.free
+}
+
+// end returns b, from begin, as a string, and keeps the capacity after
+// it for the next one (append may have moved b to a larger array).
+func (a *textArena) end(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, max(64<<10, len(b)))
-	}
-	n := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return unsafe.String(&a.buf[n], len(b))
+	a.free = b[len(b):]
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // intArena hands out small []int carved from shared chunks.

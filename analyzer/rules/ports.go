@@ -18,38 +18,43 @@ type portUse struct {
 	peers []netip.AddrPort // one per conversation, repeats kept
 }
 
-// picker picks from conversation i the endpoint to group it under, its
-// peer and the endpoint's host id; ok false skips the conversation.
-type picker func(j *judgement, i int) (at, peer netip.AddrPort, host int32, ok bool)
-
-// groupBy collects conversations under the endpoint pick returns, in
-// order of first appearance. Endpoints are keyed by host id and port (an
-// integer, not a netip.AddrPort), and the groups share two backing
-// arrays: one allocation each, not one per group.
-func (j *judgement) groupBy(pick picker) []portUse {
+// groupBy collects the conversations of list (their SYN/ACK's senders
+// when synack is set, else their SYN's) that keep accepts, under their
+// sender, in order of first appearance. Senders are keyed by host id and
+// port (an integer, not a netip.AddrPort), and the groups share two
+// backing arrays: one allocation each, not one per group.
+func (j *judgement) groupBy(list []sent, synack bool, keep func(s sent) bool) []portUse {
 	convs := j.in.Conversations
-	var uses []portUse
-	var count []int32
-	var members []int32 // conversations picked, in order
-	var groupOf []int32 // their groups
-	var peers []netip.AddrPort
-	idx := make(map[uint64]int32)
-	for i := range convs {
+	var firsts, hosts, count []int32 // each group's first conversation, host and size
+	members := j.members[:0]         // the list's entries kept
+	for k, s := range list {
 		j.in.Pacer.Tick()
-		at, peer, host, ok := pick(j, i)
-		if !ok {
-			continue
+		if keep(s) {
+			members = append(members, int32(k))
 		}
-		k := uint64(uint32(host))<<16 | uint64(at.Port())
-		g, seen := idx[k]
+	}
+	groupOf := slices.Grow(j.groupOf[:0], len(members))
+	idx := make(map[uint64]int32, len(members))
+	for m, k := range members {
+		j.in.Pacer.Tick()
+		s := list[k]
+		key := uint64(uint32(s.host))<<16 | uint64(s.port)
+		g, seen := idx[key]
 		if !seen {
-			g = int32(len(uses))
-			idx[k] = g
-			uses = append(uses, portUse{at: at, host: host})
+			g = int32(len(firsts))
+			idx[key] = g
+			firsts, hosts = append(firsts, s.conv), append(hosts, s.host)
 			count = append(count, 0)
 		}
-		members, groupOf, peers = append(members, int32(i)), append(groupOf, g), append(peers, peer)
+		members[m] = s.conv
+		groupOf = append(groupOf, g)
 		count[g]++
+	}
+	j.members, j.groupOf = members, groupOf
+	uses := make([]portUse, len(firsts))
+	for g, i := range firsts {
+		at, _ := sentBy(&convs[i], synack)
+		uses[g] = portUse{at: at, host: hosts[g]}
 	}
 	flatConvs := make([]*conv.Conversation, len(members))
 	flatPeers := make([]netip.AddrPort, len(members))
@@ -62,24 +67,12 @@ func (j *judgement) groupBy(pick picker) []portUse {
 	}
 	for m, i := range members {
 		u := &uses[groupOf[m]]
-		u.convs = append(u.convs, &convs[i])
-		u.peers = append(u.peers, peers[m])
+		c := &convs[i]
+		_, peer := sentBy(c, synack)
+		u.convs = append(u.convs, c)
+		u.peers = append(u.peers, peer)
 	}
 	return uses
-}
-
-// synSender picks the sender of a captured SYN (the initiator).
-func synSender(j *judgement, i int) (src, dst netip.AddrPort, host int32, ok bool) {
-	c := &j.in.Conversations[i]
-	if c.SYN.Frame == 0 {
-		return src, dst, 0, false
-	}
-	src, dst = endpointsOf(c, c.SYNDir)
-	host = j.hosts.ends[i].a
-	if c.SYNDir != conv.FromA {
-		host = j.hosts.ends[i].b
-	}
-	return src, dst, host, true
 }
 
 // others lists the frame of seg(c) for each conversation after the
@@ -145,23 +138,21 @@ func inSomePreset(port uint16) string {
 // (1024 or above: lower ones are port.privileged_source) lies outside the
 // ephemeral range of its host's preset.
 func outsideEphemeral(j *judgement) []Flag {
-	var flags []Flag
 	// Only endpoints that will be flagged are grouped: the test depends
 	// on the host and port alone.
-	uses := j.groupBy(func(j *judgement, i int) (at, peer netip.AddrPort, host int32, ok bool) {
-		at, peer, host, ok = synSender(j, i)
-		if !ok || at.Port() < 1024 {
-			return at, peer, host, false
+	uses := j.groupBy(j.hosts.syns, false, func(s sent) bool {
+		if s.port < 1024 {
+			return false
 		}
-		p := j.hosts.preset(host)
-		if p.Ephemeral.Contains(at.Port()) {
-			return at, peer, host, false
+		p := j.hosts.preset(s.host)
+		if p.Ephemeral.Contains(s.port) {
+			return false
 		}
 		// Auto had too few connections to know this host: only a port
 		// outside every preset's range says something.
-		return at, peer, host, !p.Assumed || inSomePreset(at.Port()) == ""
+		return !p.Assumed || inSomePreset(s.port) == ""
 	})
-	b := j.b
+	flags := make([]Flag, 0, len(uses))
 	for i := range uses {
 		j.in.Pacer.Tick()
 		u := &uses[i]
@@ -174,16 +165,16 @@ func outsideEphemeral(j *judgement) []Flag {
 		}
 		port := uint64(u.at.Port())
 		// "Source port %d of %s is outside its ephemeral range %s"
-		b = append(b[:0], "Source port "...)
+		b := append(j.text.begin(), "Source port "...)
 		b = strconv.AppendUint(b, port, 10)
 		b = append(b, " of "...)
 		b = appendAddr(b, u.at.Addr())
 		b = append(b, " is outside its ephemeral range "...)
 		b = appendRange(b, p.Ephemeral)
-		msg := j.text.string(b)
+		msg := j.text.end(b)
 		// "Frame %d is a SYN from %s to %s. Port %d lies outside %s's ephemeral range %s, by %s. "+
 		// "%s opened %s from this port in the capture (toward %s). Likely %s."
-		b = append(b[:0], "Frame "...)
+		b = append(j.text.begin(), "Frame "...)
 		b = strconv.AppendInt(b, int64(c.SYN.Frame), 10)
 		b = append(b, " is a SYN from "...)
 		b = appendAddrPort(b, u.at)
@@ -209,14 +200,13 @@ func outsideEphemeral(j *judgement) []Flag {
 		flags = append(flags, Flag{
 			Frame: c.SYN.Frame, Kind: OutsideEphemeral, Severity: Note, Stream: c.Stream,
 			Message:     msg,
-			Explanation: j.text.string(b),
+			Explanation: j.text.end(b),
 			Advice: "If the host runs another operating system, choose its preset (or --os auto). Otherwise find what binds the port: " +
 				"a fixed source port makes every reconnect reuse the same 4-tuple and wait out TIME_WAIT.",
 			Related: j.others(u, synOf),
 			Rule:    outsideRule,
 		})
 	}
-	j.b = b
 	return flags
 }
 
@@ -241,9 +231,12 @@ func privilegedExpected(src, dst uint16) bool {
 // port below 1024, except where the protocol expects one.
 func privilegedSource(j *judgement) []Flag {
 	var flags []Flag
-	uses := j.groupBy(func(j *judgement, i int) (src, dst netip.AddrPort, host int32, ok bool) {
-		src, dst, host, ok = synSender(j, i)
-		return src, dst, host, ok && src.Port() < 1024 && !privilegedExpected(src.Port(), dst.Port())
+	uses := j.groupBy(j.hosts.syns, false, func(s sent) bool {
+		if s.port >= 1024 {
+			return false
+		}
+		_, dst := sentBy(&j.in.Conversations[s.conv], false)
+		return !privilegedExpected(s.port, dst.Port())
 	})
 	for i := range uses {
 		j.in.Pacer.Tick()

@@ -68,14 +68,14 @@ func (j *judgement) judgeBy(r *reuse, i int) {
 }
 
 func reusedPorts(j *judgement) []Flag {
-	var flags []Flag
-	for i := range j.in.Conversations {
+	flags := make([]Flag, 0, len(j.hosts.reused))
+	for _, i := range j.hosts.reused {
 		j.in.Pacer.Tick()
-		r, ok := j.reuseOf(i)
+		r, ok := j.reuseOf(int(i))
 		if !ok {
 			continue
 		}
-		j.judgeBy(&r, i)
+		j.judgeBy(&r, int(i))
 		flags = append(flags, j.reuseFlag(r))
 	}
 	return flags
@@ -142,7 +142,7 @@ func (j *judgement) reuseFlag(r reuse) Flag {
 		kind = "SYN/ACK"
 	}
 	// "TCP port numbers reused: %s %s → %s reuses the ports of stream %d (%s)"
-	b := append(j.b[:0], "TCP port numbers reused: "...)
+	b := append(j.text.begin(), "TCP port numbers reused: "...)
 	b = append(b, kind...)
 	b = append(b, ' ')
 	b = appendAddrPort(b, cur.A)
@@ -153,8 +153,8 @@ func (j *judgement) reuseFlag(r reuse) Flag {
 	b = append(b, " ("...)
 	b = append(b, class...)
 	b = append(b, ')')
-	msg := j.text.string(b)
-	j.b = r.appendExplanation(b[:0], kind, class)
+	msg := j.text.end(b)
+	expl := j.text.end(r.appendExplanation(j.text.begin(), kind, class))
 	return Flag{
 		Frame:       cur.ReusedBy.Frame,
 		Kind:        ReusedPorts,
@@ -162,7 +162,7 @@ func (j *judgement) reuseFlag(r reuse) Flag {
 		Severity:    Note,
 		Stream:      cur.Stream,
 		Message:     msg,
-		Explanation: j.text.string(j.b),
+		Explanation: expl,
 		Advice:      reuseAdvice[class],
 		Related:     related,
 		Rule:        reuseRule,

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/portlens/portlens/analyzer/conv"
 )
@@ -11,28 +10,13 @@ const serverRule = "A listening port inside its host's ephemeral range can be ta
 	"before the service binds it (bind fails with EADDRINUSE); Linux reserves such ports with net.ipv4.ip_local_reserved_ports " +
 	"(sources per preset in analyzer/rules/RULES.md)"
 
-// synackSender picks the sender of a captured SYN/ACK (the service).
-func synackSender(j *judgement, i int) (src, dst netip.AddrPort, host int32, ok bool) {
-	c := &j.in.Conversations[i]
-	if c.SYNACK.Frame == 0 {
-		return src, dst, 0, false
-	}
-	src, dst = endpointsOf(c, c.SYNACKDir)
-	host = j.hosts.ends[i].a
-	if c.SYNACKDir != conv.FromA {
-		host = j.hosts.ends[i].b
-	}
-	return src, dst, host, true
-}
-
 // serverInEphemeral flags, once per host and port, a service answering
 // with SYN/ACK from a port inside its host's ephemeral range.
 func serverInEphemeral(j *judgement) []Flag {
 	// Only services inside their host's range are grouped: the test
 	// depends on the host and port alone.
-	uses := j.groupBy(func(j *judgement, i int) (at, peer netip.AddrPort, host int32, ok bool) {
-		at, peer, host, ok = synackSender(j, i)
-		return at, peer, host, ok && j.hosts.preset(host).Ephemeral.Contains(at.Port())
+	uses := j.groupBy(j.hosts.synacks, true, func(s sent) bool {
+		return j.hosts.preset(s.host).Ephemeral.Contains(s.port)
 	})
 	if len(uses) == 0 {
 		return nil

@@ -42,8 +42,9 @@ func synUnanswered(j *judgement) []Flag {
 	}
 	groups := map[uint64]*group{}
 	var order []uint64
-	for i := range in.Conversations {
+	for _, sn := range j.hosts.syns {
 		in.Pacer.Tick()
+		i := int(sn.conv)
 		c := &in.Conversations[i]
 		if !unanswered(c, s.SYNMin) {
 			continue
