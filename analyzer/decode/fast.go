@@ -175,12 +175,12 @@ func fastIPv6(b []byte, vlan int, p *Packet) bool {
 	return true
 }
 
-// fastTransport mirrors tcpLayer and udpLayer; it writes every transport
-// field of p (setIP writes the others), which costs less than clearing
-// the whole 192-byte Packet first. for the transport header at
-// the very start of the IP payload (so its offset in ipPayload is 0). It
-// runs before anything else is written so that a refusal leaves p as the
-// parser path will reset it anyway. claimed is the IP payload length the IP header states.
+// fastTransport mirrors tcpLayer and udpLayer for the transport header at
+// the very start of the IP payload (so its offset in ipPayload is 0);
+// claimed is the IP payload length the IP header states. It writes every
+// transport field of p (setIP writes the others), which costs less than
+// clearing the whole 192-byte Packet first, and only once its checks
+// pass (a refused frame goes to the parser path, which resets p anyway).
 func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 	switch proto {
 	case 6:
