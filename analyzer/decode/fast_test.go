@@ -272,3 +272,58 @@ func sll2Header(ip []byte) []byte {
 	}
 	return h
 }
+
+// Edge cases, each with whether the fast path should take it; the Packet
+// must match the parser's either way.
+func TestFastPathEdgeCases(t *testing.T) {
+	inner := ipv4(clientIP, serverIP, layers.IPProtocolTCP)
+	tcp := serializeT(t, inner, syn(inner), gopacket.Payload("data"))
+	mod := func(b []byte, f func([]byte)) []byte { b = bytes.Clone(b); f(b); return b }
+	u := ipv4(clientIP, serverIP, layers.IPProtocolUDP)
+	cases := []struct {
+		name  string
+		link  capture.LinkType
+		frame []byte
+		fast  bool
+	}{
+		{"TCP", capture.LinkRaw, tcp, true},
+		{"TSO length 0", capture.LinkRaw, mod(tcp, func(b []byte) { b[2], b[3] = 0, 0 }), true},
+		{"IP length short of the header", capture.LinkRaw, mod(tcp, func(b []byte) { b[2], b[3] = 0, 19 }), false},
+		{"IP length past the capture", capture.LinkRaw, mod(tcp, func(b []byte) { b[2], b[3] = 0x10, 0 }), true},
+		{"IHL 4", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x44 }), false},
+		{"IHL 6, bad option", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 1 }), false},
+		{"IHL 6, option runs past", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 5 }), false},
+		{"IHL 6, NOPs", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; copy(b[20:], []byte{1, 1, 1, 0}) }), true},
+		{"more fragments", capture.LinkRaw, mod(tcp, func(b []byte) { b[6] = 0x20 }), false},
+		{"fragment offset", capture.LinkRaw, mod(tcp, func(b []byte) { b[7] = 1 }), false},
+		{"DF", capture.LinkRaw, mod(tcp, func(b []byte) { b[6] = 0x40 }), true},
+		{"version 5", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x55 }), false},
+		{"TCP header length 0", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] = 0x00 }), true},
+		{"TCP header length 60", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] = 0xf0 }), true},
+		{"TCP AE bit", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] |= 1 }), true},
+		{"ICMP", capture.LinkRaw, mod(tcp, func(b []byte) { b[9] = 1 }), false},
+		{"UDP", capture.LinkRaw, serializeT(t, u, udp(u, 53), gopacket.Payload("q")), true},
+		{"UDP length 0", capture.LinkRaw, mod(serializeT(t, u, udp(u, 53), gopacket.Payload("q")), func(b []byte) { b[24], b[25] = 0, 0 }), false},
+		{"UDP length 7", capture.LinkRaw, mod(serializeT(t, u, udp(u, 53), gopacket.Payload("q")), func(b []byte) { b[24], b[25] = 0, 7 }), false},
+		{"UDP to VXLAN", capture.LinkRaw, serializeT(t, u, udp(u, 4789), gopacket.Payload("01234567")), false},
+		{"Ethernet", capture.LinkEthernet, append(ethHeader(tcp), tcp...), true},
+		{"two VLAN tags", capture.LinkEthernet, append(vlanHeader(tcp, 2), tcp...), true},
+		{"three VLAN tags", capture.LinkEthernet, append(vlanHeader(tcp, 3), tcp...), false},
+		{"802.3 length", capture.LinkEthernet, append(mod(ethHeader(tcp), func(b []byte) { b[12], b[13] = 0, 100 }), tcp...), false},
+		{"null, family 99", capture.LinkNull, append([]byte{99, 0, 0, 0}, tcp...), false},
+		{"IPv6 link, IPv4 inside", capture.LinkIPv6, tcp, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			scratch := dirtyPacket()
+			if got := decodeFast(c.link, c.frame, &scratch); got != c.fast {
+				t.Errorf("fast path took it: %v, want %v", got, c.fast)
+			}
+			newPathPair().compare(t, c.name, c.link, c.frame)
+		})
+	}
+}
+
+func serializeT(t *testing.T, ls ...gopacket.SerializableLayer) []byte {
+	return bytes.Clone(serialize(t, ls...))
+}
