@@ -11,6 +11,8 @@ const dnsRule = "A resolver must send each query from a random source port so th
 
 // dnsSource is one host and UDP source port sending DNS queries.
 type dnsSource struct {
+	src                   netip.AddrPort
+	host                  int32
 	queries, servers      int
 	firstFrame, lastFrame int
 	firstTime, lastTime   int64
@@ -22,38 +24,59 @@ type dnsSource struct {
 // endpoint that spoke first).
 func fixedDNSPort(j *judgement) []Flag {
 	in, s := j.in, j.s
-	srcs := map[netip.AddrPort]*dnsSource{}
-	var order []netip.AddrPort
-	ports := map[netip.Addr]map[uint16]bool{}
+	var hosts addrIndex
+	var srcs []dnsSource // in order of first query
+	var ports []int      // per host: its source ports
+	idx := map[uint64]int32{}
+	group := make([]int32, len(in.UDPFlows))
 	for i := range in.UDPFlows {
+		in.Pacer.Tick()
 		f := &in.UDPFlows[i]
+		group[i] = -1
 		if f.B.Port() != 53 || f.Packets[0] == 0 {
 			continue
 		}
-		d := srcs[f.A]
-		if d == nil {
-			d = &dnsSource{firstFrame: f.FirstFrame[0], firstTime: f.FirstTime[0]}
-			srcs[f.A] = d
-			order = append(order, f.A)
+		h, added := hosts.lookup(f.A.Addr())
+		if added {
+			ports = append(ports, 0)
 		}
+		k := uint64(uint32(h))<<16 | uint64(f.A.Port())
+		g, seen := idx[k]
+		if !seen {
+			g = int32(len(srcs))
+			idx[k] = g
+			srcs = append(srcs, dnsSource{src: f.A, host: h, firstFrame: f.FirstFrame[0], firstTime: f.FirstTime[0]})
+			ports[h]++
+		}
+		group[i] = g
+		d := &srcs[g]
 		d.queries += f.Packets[0]
 		d.servers++
 		d.lastFrame, d.lastTime = max(d.lastFrame, f.LastFrame[0]), max(d.lastTime, f.LastTime[0])
-		if len(d.frames) < maxRelated {
-			d.frames = append(d.frames, f.FirstFrame[0])
+	}
+	// The first frames of the flagged sources' flows, at most maxRelated.
+	some := false
+	for g := range srcs {
+		if d := &srcs[g]; d.queries >= s.DNSMinQueries {
+			d.frames, some = j.ints.take(min(d.servers, maxRelated))[:0], true
 		}
-		if ports[f.A.Addr()] == nil {
-			ports[f.A.Addr()] = map[uint16]bool{}
+	}
+	for i, g := range group {
+		if !some {
+			break
 		}
-		ports[f.A.Addr()][f.A.Port()] = true
+		if g >= 0 && srcs[g].frames != nil && len(srcs[g].frames) < maxRelated {
+			srcs[g].frames = append(srcs[g].frames, in.UDPFlows[i].FirstFrame[0])
+		}
 	}
 	var flags []Flag
-	for _, src := range order {
-		d := srcs[src]
+	for g := range srcs {
+		d := &srcs[g]
 		if d.queries < s.DNSMinQueries {
 			continue
 		}
-		other := len(ports[src.Addr()]) - 1
+		src := d.src
+		other := ports[d.host] - 1
 		flags = append(flags, Flag{
 			Frame: d.firstFrame, Kind: FixedSourcePort, Severity: Warning, Stream: -1,
 			Message: fmt.Sprintf("%d DNS queries from one source port %s", d.queries, src),

@@ -65,11 +65,8 @@ type hostTable struct {
 	auto     bool
 	// custom, when set, gives each host's preset instead (ReusedPortsFlags).
 	custom func(netip.Addr) Preset
-	v4     map[uint32]int32
-	v6     map[[16]byte]int32
-	other  map[netip.Addr]int32 // zoned or invalid addresses
-	addrs  []netip.Addr
-	stats  []hostStats
+	addrIndex
+	stats []hostStats
 	// inPreset counts, under auto, each host's source ports inside each
 	// of Presets' ranges: len(Presets) counters a host.
 	inPreset []int32
@@ -117,7 +114,7 @@ type hostStats struct {
 
 func newHostTable(in *Input, s Settings) *hostTable {
 	t := &hostTable{s: s, fallback: s.preset(), auto: s.Preset == "auto",
-		v4: make(map[uint32]int32), ends: make([]hostEnds, len(in.Conversations)),
+		ends: make([]hostEnds, len(in.Conversations)),
 		syns: make([]sent, 0, len(in.Conversations)), synacks: make([]sent, 0, len(in.Conversations))}
 	fr := t.fallback.Ephemeral
 	np := len(Presets)
@@ -163,47 +160,58 @@ func newHostTable(in *Input, s Settings) *hostTable {
 	return t
 }
 
-// id returns the host id of a, numbering it if new.
-func (t *hostTable) id(a netip.Addr) int32 {
+// addrIndex numbers addresses densely in order of first appearance;
+// IPv4 addresses hash as a uint32, IPv6 ones as 16 bytes.
+type addrIndex struct {
+	v4    map[uint32]int32
+	v6    map[[16]byte]int32
+	other map[netip.Addr]int32 // zoned or invalid addresses
+	addrs []netip.Addr
+}
+
+// lookup returns the id of a, numbering it if new (added set).
+func (x *addrIndex) lookup(a netip.Addr) (id int32, added bool) {
+	n := int32(len(x.addrs))
 	if a.Is4() {
 		b := a.As4()
 		k := binary.BigEndian.Uint32(b[:])
-		if id, ok := t.v4[k]; ok {
-			return id
+		if id, ok := x.v4[k]; ok {
+			return id, false
 		}
-		id := t.add(a)
-		t.v4[k] = id
-		return id
-	}
-	if a.IsValid() && a.Zone() == "" {
+		if x.v4 == nil {
+			x.v4 = make(map[uint32]int32)
+		}
+		x.v4[k] = n
+	} else if a.IsValid() && a.Zone() == "" {
 		k := a.As16()
-		if id, ok := t.v6[k]; ok {
-			return id
+		if id, ok := x.v6[k]; ok {
+			return id, false
 		}
-		if t.v6 == nil {
-			t.v6 = make(map[[16]byte]int32)
+		if x.v6 == nil {
+			x.v6 = make(map[[16]byte]int32)
 		}
-		id := t.add(a)
-		t.v6[k] = id
-		return id
+		x.v6[k] = n
+	} else {
+		if id, ok := x.other[a]; ok {
+			return id, false
+		}
+		if x.other == nil {
+			x.other = make(map[netip.Addr]int32)
+		}
+		x.other[a] = n
 	}
-	if id, ok := t.other[a]; ok {
-		return id
-	}
-	if t.other == nil {
-		t.other = make(map[netip.Addr]int32)
-	}
-	id := t.add(a)
-	t.other[a] = id
-	return id
+	x.addrs = append(x.addrs, a)
+	return n, true
 }
 
-func (t *hostTable) add(a netip.Addr) int32 {
-	id := int32(len(t.addrs))
-	t.addrs = append(t.addrs, a)
-	t.stats = append(t.stats, hostStats{lo: 65535})
-	if t.auto {
-		t.inPreset = append(t.inPreset, make([]int32, len(Presets))...)
+// id returns the host id of a, numbering it if new.
+func (t *hostTable) id(a netip.Addr) int32 {
+	id, added := t.lookup(a)
+	if added {
+		t.stats = append(t.stats, hostStats{lo: 65535})
+		if t.auto {
+			t.inPreset = append(t.inPreset, make([]int32, len(Presets))...)
+		}
 	}
 	return id
 }
