@@ -23,17 +23,8 @@ type HostPreset struct {
 	Why string
 }
 
-// opened reports whether c's handshake was captured, so its client is
-// known to have opened it, and returns the client.
-func opened(c *conv.Conversation) (client, server netip.AddrPort, ok bool) {
-	if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
-		return client, server, false
-	}
-	client, server = c.Client()
-	return client, server, true
-}
-
-// clientIsA reports, for a conversation opened reports ok for, whether
+// clientIsA reports, for a conversation whose handshake was captured (a
+// SYN or a SYN/ACK, so its client is known to have opened it), whether
 // its client is A (as Conversation.Client decides).
 func clientIsA(c *conv.Conversation) bool {
 	if c.SYN.Frame > 0 {
@@ -326,15 +317,4 @@ func infer(h *HostPreset, inPreset []int32, s Settings, fallback Preset) {
 	p.Label += " (inferred)"
 	p.Source = h.Why + "; " + p.Source
 	h.Preset = p
-}
-
-// presetFunc returns the preset of each host, the fallback for hosts the
-// map does not know.
-func presetFunc(hosts map[netip.Addr]HostPreset, fallback Preset) func(netip.Addr) Preset {
-	return func(a netip.Addr) Preset {
-		if h, ok := hosts[a]; ok {
-			return h.Preset
-		}
-		return fallback
-	}
 }
