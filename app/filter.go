@@ -144,12 +144,13 @@ func (f Filter) frames(s *State) []int32 {
 
 func (t terms) match(s *State, n int) bool {
 	fr := s.Res.Frames[n-1]
-	if t.flagged && len(s.byFrame[n]) == 0 {
+	lo, hi := s.flagRange(n)
+	if t.flagged && lo == hi {
 		return false
 	}
 	if len(t.kinds) > 0 {
 		ok := false
-		for _, i := range s.byFrame[n] {
+		for i := lo; i < hi; i++ {
 			for _, k := range t.kinds {
 				ok = ok || s.Res.Flags[i].Kind == k
 			}

@@ -41,7 +41,6 @@ type State struct {
 
 	// Derived from Res.Flags: frames with flags in order, and each frame's flags.
 	flagged []int32
-	byFrame map[int][]int
 
 	Filter Filter
 	view   []int32 // frames shown, nil for all
@@ -94,17 +93,29 @@ func (s *State) setFlags(flags []rules.Flag) {
 	s.Rev++
 }
 
+// index lists the flagged frames. The rules return their flags sorted by
+// frame, so a frame's flags are found by binary search (flagRange) rather
+// than kept in a map: a big capture has tens of thousands of flags.
 func (s *State) index() {
 	s.flagged = s.flagged[:0]
-	s.byFrame = map[int][]int{}
-	for i, f := range s.Res.Flags {
-		if len(s.byFrame[f.Frame]) == 0 {
+	for _, f := range s.Res.Flags {
+		if n := len(s.flagged); n == 0 || s.flagged[n-1] != int32(f.Frame) {
 			s.flagged = append(s.flagged, int32(f.Frame))
 		}
-		s.byFrame[f.Frame] = append(s.byFrame[f.Frame], i)
 	}
-	sort.Slice(s.flagged, func(i, j int) bool { return s.flagged[i] < s.flagged[j] })
 	s.applyFilter()
+}
+
+// flagRange returns the indexes [lo, hi) of frame n's flags in s.Res.Flags.
+func (s *State) flagRange(n int) (lo, hi int) {
+	if s.Res == nil {
+		return 0, 0
+	}
+	fl := s.Res.Flags
+	lo = sort.Search(len(fl), func(i int) bool { return fl[i].Frame >= n })
+	for hi = lo; hi < len(fl) && fl[hi].Frame == n; hi++ {
+	}
+	return lo, hi
 }
 
 func (s *State) applyFilter() {
@@ -113,18 +124,18 @@ func (s *State) applyFilter() {
 
 // FlagsOf returns the flags of frame n.
 func (s *State) FlagsOf(n int) []rules.Flag {
-	var out []rules.Flag
-	for _, i := range s.byFrame[n] {
-		out = append(out, s.Res.Flags[i])
+	lo, hi := s.flagRange(n)
+	if lo == hi {
+		return nil
 	}
-	return out
+	return s.Res.Flags[lo:hi:hi]
 }
 
 // Severity is the highest severity among frame n's flags, "" if none.
 func (s *State) Severity(n int) rules.Severity {
 	sev := rules.Severity("")
-	for _, i := range s.byFrame[n] {
-		if f := s.Res.Flags[i]; sev == "" || f.Severity == rules.Warning {
+	for _, f := range s.FlagsOf(n) {
+		if sev == "" || f.Severity == rules.Warning {
 			sev = f.Severity
 		}
 	}

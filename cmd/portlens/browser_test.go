@@ -233,7 +233,8 @@ func (bt *browserTest) text(sel string) string {
 // wait polls a JS predicate.
 func (bt *browserTest) wait(what, expr string) {
 	bt.t.Helper()
-	ctx, cancel := context.WithTimeout(bt.ctx, 20*time.Second)
+	// Generous: these wait for events, and a loaded machine compiles wasm slowly.
+	ctx, cancel := context.WithTimeout(bt.ctx, 60*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr)); err != nil {
 		bt.t.Fatalf("waiting for %s: %v", what, err)

@@ -342,13 +342,16 @@ func (bt *browserTest) update(t *testing.T, site, web string) {
 	bt.click("#update-reload")
 	// The page reloads: poll across the navigation.
 	want := `typeof goappGetenv === "function" && goappGetenv("GOAPP_VERSION") === "next-` + old + `" && document.querySelector('#portlens[data-state="idle"]') !== null`
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		ok, err := chromedp.Run(bt.ctx, chromedp.Evaluate[bool](want))
 		if err == nil && ok {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the new version did not load: %v", err)
+			diag, _ := chromedp.Run(bt.ctx, chromedp.Evaluate[string](`(typeof goappGetenv === "function" ? goappGetenv("GOAPP_VERSION") : "no goapp") + " state=" + (document.querySelector('#portlens')||{}).dataset?.state + " ctrl=" + !!navigator.serviceWorker.controller + " url=" + location.href`))
+			bt.shot("update-failed")
+			html, _ := chromedp.Run(bt.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerHTML.slice(0, 1500) : "no body"`))
+			t.Fatalf("the new version did not load: %v (%s, want next-%s)\n%s", err, diag, old, html)
 		}
 	}
 	n, err := chromedp.Run(bt.ctx, chromedp.Evaluate[int](`caches.keys().then((ks) => ks.filter((k) => k.startsWith("portlens-")).length)`,
