@@ -67,9 +67,10 @@ type hostTable struct {
 	// ends are the host ids of each conversation's A and B.
 	ends []hostEnds
 	// syns and synacks list the conversations with a captured SYN, and
-	// SYN/ACK, with their sender; reused those that reused ports.
-	syns, synacks []sent
-	reused        []int32
+	// SYN/ACK, with their sender; reused those that reused ports;
+	// resent those whose SYN was sent twice or more (the least SYNMin).
+	syns, synacks  []sent
+	reused, resent []int32
 }
 
 // sent is one conversation's SYN or SYN/ACK: the conversation, and its
@@ -119,6 +120,9 @@ func newHostTable(in *Input, s Settings) *hostTable {
 		}
 		if c.SYN.Frame != 0 {
 			t.syns = append(t.syns, e.sent(i, c, c.SYNDir))
+			if c.SYNCount >= 2 {
+				t.resent = append(t.resent, int32(i))
+			}
 		}
 		if c.SYNACK.Frame != 0 {
 			t.synacks = append(t.synacks, e.sent(i, c, c.SYNACKDir))

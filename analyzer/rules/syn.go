@@ -42,9 +42,8 @@ func synUnanswered(j *judgement) []Flag {
 	}
 	groups := map[uint64]*group{}
 	var order []uint64
-	for _, sn := range j.hosts.syns {
+	for _, i := range j.hosts.resent { // SYNMin is at least 2
 		in.Pacer.Tick()
-		i := int(sn.conv)
 		c := &in.Conversations[i]
 		if !unanswered(c, s.SYNMin) {
 			continue
