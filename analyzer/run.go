@@ -158,7 +158,7 @@ func (run *Run) Result() *Result {
 		res.info = run.reader.Info()
 		res.reader = run.reader
 	}
-	res.Conversations = run.tracker.Conversations
+	res.Conversations = run.tracker.Conversations()
 	res.UDPFlows = run.udp.Flows
 	res.Associations = run.sctp.Associations
 	res.Judge(run.opts)

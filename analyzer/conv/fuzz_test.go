@@ -1,6 +1,7 @@
 package conv
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/portlens/portlens/analyzer/capture"
@@ -26,14 +27,48 @@ func FuzzDecodeAndTrack(f *testing.F) {
 			if d.Decode(link, frame, &p) != nil || p.Transport != decode.TCP {
 				continue
 			}
-			before := len(tr.Conversations)
+			before := tr.Len()
 			r := tr.Add(i, int64(i), len(frame), &p)
-			if r.Stream < 0 || r.Stream >= len(tr.Conversations) {
-				t.Fatalf("frame %d: stream %d of %d", i, r.Stream, len(tr.Conversations))
+			if r.Stream < 0 || r.Stream >= tr.Len() {
+				t.Fatalf("frame %d: stream %d of %d", i, r.Stream, tr.Len())
 			}
-			if r.Reused && len(tr.Conversations) != before+1 {
+			if r.Reused && tr.Len() != before+1 {
 				t.Fatalf("frame %d flagged without a new stream", i)
 			}
 		}
+		convs := tr.Conversations()
+		if len(convs) != tr.Len() {
+			t.Fatalf("%d conversations out of %d", len(convs), tr.Len())
+		}
+		for i, c := range convs {
+			if c.Stream != i || c.A == c.B && c.A.Port() == 0 && c.Packets[0]+c.Packets[1] == 0 {
+				t.Fatalf("conversation %d: stream %d, %d packets", i, c.Stream, c.Packets[0]+c.Packets[1])
+			}
+		}
 	})
+}
+
+// Conversations spanning several of the tracker's blocks come out whole,
+// in stream order.
+func TestConversationsAcrossBlocks(t *testing.T) {
+	tr := NewTracker()
+	var p decode.Packet
+	p.Transport, p.Flags, p.DstPort = decode.TCP, decode.SYN, 443
+	p.Src, p.Dst = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	const n = 3<<chunkBits + 5
+	for i := range n {
+		p.SrcPort = uint16(1024 + i)
+		if r := tr.Add(i+1, int64(i), 60, &p); r.Stream != i {
+			t.Fatalf("segment %d: stream %d", i, r.Stream)
+		}
+	}
+	convs := tr.Conversations()
+	if len(convs) != n || tr.Len() != n {
+		t.Fatalf("%d conversations, Len %d, want %d", len(convs), tr.Len(), n)
+	}
+	for i, c := range convs {
+		if c.Stream != i || c.A.Port() != uint16(1024+i) || c.SYN.Frame != i+1 {
+			t.Fatalf("conversation %d: stream %d port %d SYN frame %d", i, c.Stream, c.A.Port(), c.SYN.Frame)
+		}
+	}
 }

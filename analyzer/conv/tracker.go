@@ -3,7 +3,6 @@ package conv
 import (
 	"encoding/binary"
 	"net/netip"
-	"slices"
 
 	"github.com/portlens/portlens/analyzer/decode"
 )
@@ -62,8 +61,30 @@ type Tracker struct {
 	// current maps each key to its most recently created conversation,
 	// the one Wireshark finds for the next packet on those ports.
 	current map[key]int32
-	// Conversations holds every conversation; index == Stream.
-	Conversations []Conversation
+	// chunks hold the conversations, index == Stream, in fixed-size
+	// blocks: a growing slice of records this size would be copied again
+	// and again (a fifth of the tracker's time on short connections).
+	chunks [][]Conversation
+	n      int
+}
+
+const chunkBits = 12 // 4096 conversations a chunk
+
+func (t *Tracker) at(i int32) *Conversation {
+	return &t.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+}
+
+// Len is the number of conversations so far.
+func (t *Tracker) Len() int { return t.n }
+
+// Conversations returns every conversation in one slice (index ==
+// Stream), copied out of the tracker's blocks once the tracking is done.
+func (t *Tracker) Conversations() []Conversation {
+	out := make([]Conversation, 0, t.n)
+	for _, c := range t.chunks {
+		out = append(out, c[:min(len(c), t.n-len(out))]...)
+	}
+	return out
 }
 
 // NewTracker returns an empty Tracker.
@@ -89,7 +110,7 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 	if !ok {
 		idx = t.create(k, src, dst, -1)
 	}
-	c := &t.Conversations[idx]
+	c := t.at(idx)
 	dir := c.DirOf(src)
 	res := Result{Stream: c.Stream, Dir: dir}
 
@@ -100,8 +121,8 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 		(p.Seq != c.Base[dir] || c.SawRST || c.SawFINACK) {
 		old := c.Stream
 		idx = t.create(k, src, dst, old)
-		t.Conversations[old].NextStream = int(idx)
-		c = &t.Conversations[idx]
+		t.at(int32(old)).NextStream = int(idx)
+		c = t.at(idx)
 		dir = FromA
 		res = Result{Stream: c.Stream, Dir: dir}
 		// Wireshark 4.4 runs no TCP analysis inside ICMP errors: a quoted
@@ -117,15 +138,12 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 }
 
 func (t *Tracker) create(k key, a, b netip.AddrPort, prev int) int32 {
-	idx := int32(len(t.Conversations))
-	if len(t.Conversations) == cap(t.Conversations) {
-		// Double: append grows large slices by a quarter, which copies
-		// these 432-byte records about four times over on a big capture.
-		t.Conversations = slices.Grow(t.Conversations, max(256, len(t.Conversations)))
+	idx := int32(t.n)
+	if t.n&(1<<chunkBits-1) == 0 {
+		t.chunks = append(t.chunks, make([]Conversation, 1<<chunkBits))
 	}
-	t.Conversations = append(t.Conversations, Conversation{
-		Stream: int(idx), A: a, B: b, PrevStream: prev, NextStream: -1,
-	})
+	t.n++
+	*t.at(idx) = Conversation{Stream: int(idx), A: a, B: b, PrevStream: prev, NextStream: -1}
 	t.current[k] = idx
 	return idx
 }
