@@ -106,6 +106,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("keyboard", bt.keyboard)
 	t.Run("export", bt.exportCSV)
 	t.Run("views", bt.views)
+	t.Run("settings", bt.settings)
 	t.Run("upload", bt.upload)
 	t.Run("truncated", bt.truncated)
 	t.Run("not-capture", bt.notCapture)
@@ -274,6 +275,40 @@ func (bt *browserTest) waitDone() string {
 
 func (bt *browserTest) attr(name string) string {
 	return bt.eval(fmt.Sprintf(`document.querySelector("#portlens").dataset[%q]`, name))
+}
+
+// settings changes the preset: the rules run again in the background
+// without reading the file, and the change is remembered.
+func (bt *browserTest) settings(t *testing.T) {
+	bt.t = t
+	if p, f := bt.attr("packets"), bt.attr("flags"); p != "10" || f != "4" {
+		t.Fatalf("want the RST storm sample on screen (10 packets, 4 flags), have %s and %s", p, f)
+	}
+	setPreset := func(name string) {
+		bt.expectDone()
+		bt.eval(fmt.Sprintf(`(() => { const s = document.querySelector("#preset"); s.value = %q;
+			s.dispatchEvent(new Event("change", {bubbles: true})); return "" })()`, name))
+		bt.waitDone()
+	}
+	// Port 40312 is inside Linux's range but outside Windows' 49152-65535.
+	setPreset("windows")
+	if f := bt.attr("flags"); f != "5" {
+		t.Fatalf("under windows: data-flags %s, want 5 (the four reuses and port.outside_ephemeral)", f)
+	}
+	if !strings.Contains(bt.text("#summary"), "port.outside_ephemeral") {
+		t.Errorf("the summary does not list port.outside_ephemeral: %s", bt.text("#summary"))
+	}
+	if p := bt.attr("packets"); p != "10" {
+		t.Errorf("data-packets %s after re-judging", p)
+	}
+	if stored := bt.eval(`JSON.stringify(localStorage)`); !strings.Contains(stored, "windows") {
+		t.Errorf("the preset is not remembered: %s", stored)
+	}
+	bt.shot("14-settings-windows")
+	setPreset("linux")
+	if f := bt.attr("flags"); f != "4" {
+		t.Errorf("back under linux: data-flags %s, want 4", f)
+	}
 }
 
 func (bt *browserTest) sample(t *testing.T) {
