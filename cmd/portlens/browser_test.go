@@ -10,8 +10,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +29,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/capture"
 )
 
 var (
@@ -105,6 +110,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("filter", bt.filter)
 	t.Run("keyboard", bt.keyboard)
 	t.Run("export", bt.exportCSV)
+	t.Run("export-json-pcapng", bt.exportOthers)
 	t.Run("views", bt.views)
 	t.Run("settings", bt.settings)
 	t.Run("upload", bt.upload)
@@ -385,25 +391,7 @@ func (bt *browserTest) keyboard(t *testing.T) {
 
 func (bt *browserTest) exportCSV(t *testing.T) {
 	bt.t = t
-	before, _ := os.ReadDir(bt.downloads)
-	bt.click("#export-csv")
-	var file string
-	deadline := time.Now().Add(10 * time.Second)
-	for file == "" && time.Now().Before(deadline) {
-		entries, _ := os.ReadDir(bt.downloads)
-		if len(entries) > len(before) {
-			for _, e := range entries {
-				if !strings.HasSuffix(e.Name(), ".crdownload") && !contains(before, e.Name()) {
-					file = filepath.Join(bt.downloads, e.Name())
-				}
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if file == "" {
-		t.Fatal("no CSV downloaded")
-	}
-	f, err := os.Open(file)
+	f, err := os.Open(bt.download("#export-csv"))
 	bt.must(err)
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
@@ -411,6 +399,59 @@ func (bt *browserTest) exportCSV(t *testing.T) {
 	if len(recs) != 5 || recs[0][0] != "frame" || recs[1][0] != "3" || recs[1][1] != "tcp.reused_ports" || recs[4][0] != "9" {
 		t.Errorf("CSV = %v", recs)
 	}
+}
+
+// exportOthers reads back the JSON report and the flagged packets as
+// pcapng, with portlens's own reader.
+func (bt *browserTest) exportOthers(t *testing.T) {
+	bt.t = t
+	data, err := os.ReadFile(bt.download("#export-json"))
+	bt.must(err)
+	var rep analyzer.Report
+	bt.must(json.Unmarshal(data, &rep))
+	if rep.Packets != 10 || len(rep.Flags) != 4 || rep.Flags[0].Frame != 3 || rep.Flags[0].Class != "after-rst" {
+		t.Errorf("report: %d packets, flags %+v", rep.Packets, rep.Flags)
+	}
+	f, err := os.Open(bt.download("#export-pcapng"))
+	bt.must(err)
+	defer f.Close()
+	rd, err := capture.NewReader(f)
+	bt.must(err)
+	var times []int64
+	for {
+		p, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		bt.must(err)
+		times = append(times, p.Time)
+	}
+	if rd.Info().Format != "pcapng" || len(times) != 4 {
+		t.Fatalf("flagged pcapng: format %q, %d packets, want the 4 flagged frames", rd.Info().Format, len(times))
+	}
+	// Frames 3, 5, 7 and 9 of the storm are 500 ms apart.
+	for i := 1; i < len(times); i++ {
+		if d := times[i] - times[i-1]; d != 500*int64(time.Millisecond) {
+			t.Errorf("flagged packets %d and %d are %d ns apart, want 500 ms", i, i+1, d)
+		}
+	}
+}
+
+// download clicks an export button and returns the file it downloaded.
+func (bt *browserTest) download(button string) string {
+	bt.t.Helper()
+	before, _ := os.ReadDir(bt.downloads)
+	bt.click(button)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		entries, _ := os.ReadDir(bt.downloads)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".crdownload") && !contains(before, e.Name()) {
+				return filepath.Join(bt.downloads, e.Name())
+			}
+		}
+	}
+	bt.t.Fatalf("nothing downloaded by %s", button)
+	return ""
 }
 
 func contains(entries []os.DirEntry, name string) bool {
