@@ -13,6 +13,12 @@ import (
 // the DOM; a sizer as tall as all rows gives the scroll bar its range.
 const rowHeight = 24
 
+// maxListHeight caps the sizer: browsers cannot lay out an element much
+// taller than 17 million pixels (Firefox; Chrome about 33 million), which
+// is 700k rows. Past the cap a scroll position maps to rows in proportion
+// (scrollMap), so a capture of any size still scrolls from end to end.
+const maxListHeight = 8_000_000
+
 // PacketList is the Wireshark-like packet list, virtualized.
 type PacketList struct {
 	app.Compo
@@ -24,6 +30,40 @@ type PacketList struct {
 	inView   int // rows that fit in the viewport, 0 until measured
 	fetching bool
 	shownSel int // the selection last scrolled into view
+	setTop   int // the scrollTop layout last set, to tell its scroll event apart
+}
+
+// scrollMap maps between scroll positions and rows for a list of n rows
+// in a viewport h pixels tall.
+type scrollMap struct{ n, h int }
+
+func (m scrollMap) scaled() bool { return m.n*rowHeight > maxListHeight }
+
+// height is the sizer's height.
+func (m scrollMap) height() int { return min(m.n*rowHeight, maxListHeight) }
+
+// rowAt is the first row in view at scroll position top.
+func (m scrollMap) rowAt(top int) int {
+	if !m.scaled() {
+		return top / rowHeight
+	}
+	px, rows := maxListHeight-m.h, m.n-m.h/rowHeight
+	if px <= 0 || rows <= 0 {
+		return 0
+	}
+	return min(int(int64(top)*int64(rows)/int64(px)), rows)
+}
+
+// topOf is the scroll position that shows row first at the top.
+func (m scrollMap) topOf(first int) int {
+	if !m.scaled() {
+		return first * rowHeight
+	}
+	px, rows := maxListHeight-m.h, m.n-m.h/rowHeight
+	if px <= 0 || rows <= 0 {
+		return 0
+	}
+	return int((int64(first)*int64(px) + int64(rows) - 1) / int64(rows))
 }
 
 func (c *PacketList) OnMount(ctx app.Context) {
@@ -57,8 +97,9 @@ func (c *PacketList) layout(ctx app.Context, scroll bool) {
 	if !vp.Truthy() {
 		return
 	}
-	app.Window().GetElementByID("sizer").Get("style").Call("setProperty", "height", strconv.Itoa(c.S.Len()*rowHeight)+"px")
-	app.Window().GetElementByID("window").Get("style").Call("setProperty", "transform", "translateY("+strconv.Itoa(c.first*rowHeight)+"px)")
+	m := scrollMap{n: c.S.Len(), h: vp.Get("clientHeight").Int()}
+	app.Window().GetElementByID("sizer").Get("style").Call("setProperty", "height", strconv.Itoa(m.height())+"px")
+	app.Window().GetElementByID("window").Get("style").Call("setProperty", "transform", "translateY("+strconv.Itoa(m.topOf(c.first))+"px)")
 	// Measured after the sizer is set: a viewport sized by its content (the
 	// embed's) has no height before.
 	if h := vp.Get("clientHeight").Int(); h > 0 {
@@ -70,16 +111,26 @@ func (c *PacketList) layout(ctx app.Context, scroll bool) {
 		}
 	}
 	if scroll {
-		top := vp.Get("scrollTop").Int()
-		if top/rowHeight != c.first {
-			vp.Set("scrollTop", c.first*rowHeight)
+		m.h = vp.Get("clientHeight").Int()
+		if m.rowAt(vp.Get("scrollTop").Int()) != c.first {
+			c.setTop = m.topOf(c.first)
+			vp.Set("scrollTop", c.setTop)
 		}
+	}
+	if m.scaled() {
+		// Past the cap, rows and pixels no longer line up: put the rows
+		// where the viewport is, so the first one is never cut.
+		top := vp.Get("scrollTop").Int()
+		app.Window().GetElementByID("window").Get("style").Call("setProperty", "transform", "translateY("+strconv.Itoa(top)+"px)")
 	}
 }
 
 func (c *PacketList) onScroll(ctx app.Context, e app.Event) {
-	first := e.Get("target").Get("scrollTop").Int() / rowHeight
-	if first == c.first {
+	vp := e.Get("target")
+	top := vp.Get("scrollTop").Int()
+	first := scrollMap{n: c.S.Len(), h: vp.Get("clientHeight").Int()}.rowAt(top)
+	if top == c.setTop || first == c.first { // our own scroll, or no new row
+		c.setTop = -1
 		ctx.PreventUpdate()
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/portlens/portlens/analyzer"
 	"github.com/portlens/portlens/analyzer/capture"
+	"github.com/portlens/portlens/testdata/benchgen/benchcap"
 )
 
 var (
@@ -114,6 +116,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("views", bt.views)
 	t.Run("settings", bt.settings)
 	t.Run("upload", bt.upload)
+	t.Run("big-list", bt.bigList)
 	t.Run("truncated", bt.truncated)
 	t.Run("not-capture", bt.notCapture)
 	t.Run("dark-phone", bt.darkPhone)
@@ -499,6 +502,31 @@ func (bt *browserTest) upload(t *testing.T) {
 	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent("n")))
 	bt.wait("row 24 flagged", `document.querySelector("#row-24.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
 	bt.shot("07-upload")
+}
+
+// bigList opens a capture of more rows than a browser can lay out at 24
+// pixels each without the list's scaling (maxListHeight in app/), and
+// checks that the last rows and the middle can be reached.
+func (bt *browserTest) bigList(t *testing.T) {
+	bt.t = t
+	const n = 400_000
+	file := filepath.Join(t.TempDir(), "big.pcap")
+	bt.must(os.WriteFile(file, benchcap.Bytes(n), 0o644))
+	bt.expectDone()
+	bt.must(chromedp.Do(bt.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{file})))
+	if st := bt.waitDone(); st != "done" || bt.attr("packets") != fmt.Sprint(n) {
+		t.Fatalf("state %s, %s packets", st, bt.attr("packets"))
+	}
+	// 400k rows at 24 px would be 9.6M px: the list must be capped at 8M.
+	if h, _ := strconv.Atoi(bt.eval(`String(document.querySelector("#viewport").scrollHeight)`)); h < 1_000_000 || h > 8_000_000 {
+		t.Errorf("the list is %d px tall: want the 8,000,000 px cap (browsers stop laying out near 17M)", h)
+	}
+	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent(kb.End)))
+	bt.wait("the last row", fmt.Sprintf(`document.querySelector("#row-%d .c-info")?.textContent.length > 0`, n))
+	// Dragging the scroll bar to the middle shows rows near the middle.
+	bt.eval(`(() => { const v = document.querySelector("#viewport"); v.scrollTop = (v.scrollHeight - v.clientHeight) / 2; return "" })()`)
+	bt.wait("rows near the middle", fmt.Sprintf(`[...document.querySelectorAll("[id^=row-]")].some((r) => Math.abs(+r.id.slice(4) - %d) < 1000)`, n/2))
+	bt.shot("15-big-list")
 }
 
 func (bt *browserTest) truncated(t *testing.T) {
