@@ -297,8 +297,10 @@ func (bt *browserTest) docs(t *testing.T) {
 	bt.t = t
 	bt.must(chromedp.Do(bt.ctx, chromedp.Navigate(bt.base+"web/docs.html")))
 	for _, id := range []string{"rst-storm", "fin-2h", "missing-syn"} {
-		bt.must(chromedp.Do(bt.ctx, chromedp.ScrollIntoView(chromedp.CSS("#"+id))))
-		bt.wait("the embed "+id, fmt.Sprintf(`document.querySelector("#%s").dataset.portlensState === "done"`, id))
+		// Scrolled from the page's own script: a node handle from the
+		// protocol can go stale while the frames above it resize.
+		bt.wait("the embed "+id, fmt.Sprintf(`(() => { const f = document.querySelector("#%s"); f?.scrollIntoView();
+			return f?.dataset.portlensState === "done" })()`, id))
 	}
 	bt.wait("the captions", `[...document.querySelectorAll("figcaption")].every((c) => c.textContent.includes("packets"))`)
 	bt.must(chromedp.Do(bt.ctx, chromedp.Sleep(300*time.Millisecond)))
@@ -313,7 +315,7 @@ func (bt *browserTest) docs(t *testing.T) {
 	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateViewport(1280, int64(height)), chromedp.Sleep(300*time.Millisecond)))
 	bt.shot("22-docs")
 	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateViewport(1280, 800)))
-	bt.must(chromedp.Do(bt.ctx, chromedp.ScrollIntoView(chromedp.CSS("#missing-syn"))))
+	bt.eval(`document.querySelector("#missing-syn").scrollIntoView(); ""`)
 	bt.shot("23-docs-embed")
 }
 
