@@ -43,7 +43,7 @@ func (d Dir) Reverse() Dir { return 1 - d }
 type Conversation struct {
 	Stream int
 	// A sent the first packet seen; B is its peer.
-	A, B netip.AddrPort
+	A, B Endpoint
 
 	FirstFrame, LastFrame int
 	FirstTime, LastTime   int64 // nanoseconds since the epoch
@@ -135,21 +135,17 @@ func (c *Conversation) ClosedFirstBy() (Dir, bool) {
 // the SYN, else the receiver of the SYN/ACK, else the endpoint with the
 // higher port (servers usually listen on the lower one).
 func (c *Conversation) Client() (client, server netip.AddrPort) {
-	switch {
-	case c.SYN.Frame > 0:
-		return c.endpoints(c.SYNDir)
-	case c.SYNACK.Frame > 0:
-		return c.endpoints(c.SYNACKDir.Reverse())
-	case c.A.Port() >= c.B.Port():
-		return c.A, c.B
-	}
-	return c.B, c.A
+	return c.endpoints(c.ClientDir())
 }
 
 // ClientDir returns the direction from the client to the server.
 func (c *Conversation) ClientDir() Dir {
-	client, _ := c.Client()
-	if client == c.A {
+	switch {
+	case c.SYN.Frame > 0:
+		return c.SYNDir
+	case c.SYNACK.Frame > 0:
+		return c.SYNACKDir.Reverse()
+	case c.A.Port() >= c.B.Port():
 		return FromA
 	}
 	return FromB
@@ -157,7 +153,7 @@ func (c *Conversation) ClientDir() Dir {
 
 func (c *Conversation) endpoints(from Dir) (src, dst netip.AddrPort) {
 	if from == FromA {
-		return c.A, c.B
+		return c.A.AddrPort(), c.B.AddrPort()
 	}
-	return c.B, c.A
+	return c.B.AddrPort(), c.A.AddrPort()
 }

@@ -143,14 +143,14 @@ func (t *Tracker) create(k key, a, b netip.AddrPort, prev int) int32 {
 		t.chunks = append(t.chunks, make([]Conversation, 1<<chunkBits))
 	}
 	t.n++
-	*t.at(idx) = Conversation{Stream: int(idx), A: a, B: b, PrevStream: prev, NextStream: -1}
+	*t.at(idx) = Conversation{Stream: int(idx), A: EndpointOf(a), B: EndpointOf(b), PrevStream: prev, NextStream: -1}
 	t.current[k] = idx
 	return idx
 }
 
 // DirOf returns the direction of packets sent by src.
 func (c *Conversation) DirOf(src netip.AddrPort) Dir {
-	if src == c.A {
+	if EndpointOf(src) == c.A {
 		return FromA
 	}
 	return FromB

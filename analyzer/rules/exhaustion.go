@@ -107,7 +107,7 @@ func exhaustion(j *judgement) []Flag {
 		if !seen {
 			g = int32(len(dests))
 			idx[ik] = g
-			dests = append(dests, dest{k: destKey{hosts.addrs[cl], server}, client: cl})
+			dests = append(dests, dest{k: destKey{hosts.addrs[cl], server.AddrPort()}, client: cl})
 		}
 		group[i] = g
 		dests[g].n++

@@ -37,9 +37,9 @@ func fastReuse(j *judgement) []Flag {
 		tw := r.preset.TimeWait
 		// "4-tuple %s ↔ %s reused %s after its close, inside TIME_WAIT (%s)"
 		b := append(j.text.begin(), "4-tuple "...)
-		b = appendAddrPort(b, c.A)
+		b = appendAddrPort(b, c.A.AddrPort())
 		b = append(b, " ↔ "...)
-		b = appendAddrPort(b, c.B)
+		b = appendAddrPort(b, c.B.AddrPort())
 		b = append(b, " reused "...)
 		b = appendDuration(b, since)
 		b = append(b, " after its close, inside TIME_WAIT ("...)
@@ -51,9 +51,9 @@ func fastReuse(j *judgement) []Flag {
 		b = append(j.text.begin(), "Frame "...)
 		b = strconv.AppendInt(b, int64(c.ReusedBy.Frame), 10)
 		b = append(b, " is a SYN from "...)
-		b = appendAddrPort(b, c.A)
+		b = appendAddrPort(b, c.A.AddrPort())
 		b = append(b, " to "...)
-		b = appendAddrPort(b, c.B)
+		b = appendAddrPort(b, c.B.AddrPort())
 		b = append(b, " on the ports of stream "...)
 		b = strconv.AppendInt(b, int64(r.prev.Stream), 10)
 		b = append(b, ", which "...)

@@ -99,7 +99,7 @@ func (r reuse) holder() netip.AddrPort {
 		closer, _ := endpointsOf(r.prev, d)
 		return closer
 	}
-	return r.cur.A
+	return r.cur.A.AddrPort()
 }
 
 // sinceEnd is the time from the earlier conversation's last packet to the
@@ -145,9 +145,9 @@ func (j *judgement) reuseFlag(r reuse) Flag {
 	b := append(j.text.begin(), "TCP port numbers reused: "...)
 	b = append(b, kind...)
 	b = append(b, ' ')
-	b = appendAddrPort(b, cur.A)
+	b = appendAddrPort(b, cur.A.AddrPort())
 	b = append(b, " → "...)
-	b = appendAddrPort(b, cur.B)
+	b = appendAddrPort(b, cur.B.AddrPort())
 	b = append(b, " reuses the ports of stream "...)
 	b = strconv.AppendInt(b, int64(prev.Stream), 10)
 	b = append(b, " ("...)
@@ -180,9 +180,9 @@ func (r reuse) appendExplanation(b []byte, kind, class string) []byte {
 	b = append(b, " is a "...)
 	b = append(b, kind...)
 	b = append(b, " from "...)
-	b = appendAddrPort(b, cur.A)
+	b = appendAddrPort(b, cur.A.AddrPort())
 	b = append(b, " to "...)
-	b = appendAddrPort(b, cur.B)
+	b = appendAddrPort(b, cur.B.AddrPort())
 	b = append(b, ". Stream "...)
 	b = strconv.AppendInt(b, int64(prev.Stream), 10)
 	b = append(b, " used the same ports from frame "...)
@@ -283,7 +283,7 @@ func (r reuse) appendClassWords(b []byte, class string) []byte {
 func (r reuse) appendSafety(b []byte) []byte {
 	syn := r.cur.ReusedBy
 	od := r.oldDir()
-	if r.holder() == r.cur.A {
+	if r.holder() == r.cur.A.AddrPort() {
 		b = append(b, "The sender closed first, so its own stack let it reuse a port it held in TIME_WAIT (Linux net.ipv4.tcp_tw_reuse, or SO_REUSEADDR / a fixed port). "...)
 	} else {
 		b = append(b, "The peer holds TIME_WAIT and accepts the SYN only if RFC 6191 finds it safe. "...)

@@ -21,7 +21,7 @@ var (
 // frame, answered by a SYN/ACK at frame+1, lasting to last.
 func handshake(stream int, cport, sport uint16, frame int, t0 int64) conv.Conversation {
 	c := conv.Conversation{
-		Stream: stream, A: netip.AddrPortFrom(client, cport), B: netip.AddrPortFrom(server, sport),
+		Stream: stream, A: conv.EndpointOf(netip.AddrPortFrom(client, cport)), B: conv.EndpointOf(netip.AddrPortFrom(server, sport)),
 		FirstFrame: frame, LastFrame: frame + 2, FirstTime: t0, LastTime: t0 + 2e6,
 		Packets: [2]int{2, 1}, PrevStream: -1, NextStream: -1, SYNCount: 1, SYNACKCount: 1,
 		SYN: conv.Segment{Frame: frame, Time: t0}, SYNDir: conv.FromA,
@@ -353,7 +353,7 @@ func TestSYNUnansweredDuplicatesAndScans(t *testing.T) {
 		convs = append(convs, c)
 	}
 	dup := convs[0]
-	dup.Stream, dup.B = 12, netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), 80)
+	dup.Stream, dup.B = 12, conv.EndpointOf(netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), 80))
 	dup.LastTime = dup.FirstTime + 100e3 // 100 µs
 	convs = append(convs, dup)
 	out := judge(t, &Input{Conversations: convs}, Settings{}, SYNUnanswered)

@@ -11,9 +11,9 @@ import (
 
 func endpointsOf(c *conv.Conversation, d conv.Dir) (src, dst netip.AddrPort) {
 	if d == conv.FromA {
-		return c.A, c.B
+		return c.A.AddrPort(), c.B.AddrPort()
 	}
-	return c.B, c.A
+	return c.B.AddrPort(), c.A.AddrPort()
 }
 
 func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
