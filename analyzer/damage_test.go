@@ -142,3 +142,20 @@ func TestJudgePauses(t *testing.T) {
 		t.Fatalf("%d flags with pauses, %d without", len(paced.Flags), len(plain.Flags))
 	}
 }
+
+// FlagsOf finds a frame's flags among the sorted flags.
+func TestFlagsOf(t *testing.T) {
+	f, err := os.Open("../testdata/captures/seed-rst-storm.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res := analyzer.Analyze("storm", f, analyzer.DefaultOptions())
+	for n := 1; n <= res.Packets; n++ {
+		got := res.FlagsOf(n)
+		want := n == 3 || n == 5 || n == 7 || n == 9
+		if want != (len(got) == 1) || (want && got[0].Frame != n) {
+			t.Errorf("frame %d: flags %+v", n, got)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -117,14 +118,19 @@ func addrString(a netip.Addr) string {
 }
 
 // FlagsOf returns the flags raised on frame n.
+// The rules return flags sorted by frame, so this is a binary search: a
+// big capture has tens of thousands of flags and every row asks.
 func (r *Result) FlagsOf(n int) []rules.Flag {
-	var out []rules.Flag
-	for _, f := range r.Flags {
-		if f.Frame == n {
-			out = append(out, f)
-		}
+	fl := r.Flags
+	lo := sort.Search(len(fl), func(i int) bool { return fl[i].Frame >= n })
+	hi := lo
+	for hi < len(fl) && fl[hi].Frame == n {
+		hi++
 	}
-	return out
+	if lo == hi {
+		return nil
+	}
+	return fl[lo:hi:hi]
 }
 
 // info builds a Wireshark-like Info column.

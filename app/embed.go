@@ -7,9 +7,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
-// embedRows is the most packet rows the embed shows before it scrolls.
-const embedRows = 8
-
 // EmbedView is the embed's content: a line about the capture, the packet
 // list, and the selected frame's flags with their explanations. No top bar,
 // no tabs, no settings: a documentation page frames it around its prose.

@@ -144,15 +144,15 @@ func (f Filter) frames(s *State) []int32 {
 
 func (t terms) match(s *State, n int) bool {
 	fr := s.Res.Frames[n-1]
-	lo, hi := s.flagRange(n)
-	if t.flagged && lo == hi {
+	flags := s.FlagsOf(n)
+	if t.flagged && len(flags) == 0 {
 		return false
 	}
 	if len(t.kinds) > 0 {
 		ok := false
-		for i := lo; i < hi; i++ {
+		for _, f := range flags {
 			for _, k := range t.kinds {
-				ok = ok || s.Res.Flags[i].Kind == k
+				ok = ok || f.Kind == k
 			}
 		}
 		if !ok {

@@ -93,9 +93,8 @@ func (s *State) setFlags(flags []rules.Flag) {
 	s.Rev++
 }
 
-// index lists the flagged frames. The rules return their flags sorted by
-// frame, so a frame's flags are found by binary search (flagRange) rather
-// than kept in a map: a big capture has tens of thousands of flags.
+// index lists the flagged frames (a frame's flags are found by
+// Result.FlagsOf's binary search, not kept in a map).
 func (s *State) index() {
 	s.flagged = s.flagged[:0]
 	for _, f := range s.Res.Flags {
@@ -106,29 +105,16 @@ func (s *State) index() {
 	s.applyFilter()
 }
 
-// flagRange returns the indexes [lo, hi) of frame n's flags in s.Res.Flags.
-func (s *State) flagRange(n int) (lo, hi int) {
-	if s.Res == nil {
-		return 0, 0
-	}
-	fl := s.Res.Flags
-	lo = sort.Search(len(fl), func(i int) bool { return fl[i].Frame >= n })
-	for hi = lo; hi < len(fl) && fl[hi].Frame == n; hi++ {
-	}
-	return lo, hi
-}
-
 func (s *State) applyFilter() {
 	s.view = s.Filter.frames(s)
 }
 
 // FlagsOf returns the flags of frame n.
 func (s *State) FlagsOf(n int) []rules.Flag {
-	lo, hi := s.flagRange(n)
-	if lo == hi {
+	if s.Res == nil {
 		return nil
 	}
-	return s.Res.Flags[lo:hi:hi]
+	return s.Res.FlagsOf(n)
 }
 
 // Severity is the highest severity among frame n's flags, "" if none.
