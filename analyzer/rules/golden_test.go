@@ -179,18 +179,43 @@ func checkSum(t *testing.T, file string, got []byte) {
 	}
 }
 
-var goldenCorpus = flag.String("golden-corpus", "../../../shared/corpus/public", "captures listed in truth.jsonl, skipped when absent")
+// corpusDir is the public corpus, truth.jsonl and the captures it lists:
+// ../shared/corpus/public beside the repository, where CI has it.
+var corpusDir = flag.String("corpus", corpusDefault("../../../shared/corpus/public"),
+	"the public corpus (truth.jsonl and the captures it lists); or set PORTLENS_CORPUS")
+
+// corpusDefault is $PORTLENS_CORPUS when set (an absolute path: tests run
+// in their package's directory), else rel.
+func corpusDefault(rel string) string {
+	if dir := os.Getenv("PORTLENS_CORPUS"); dir != "" {
+		return dir
+	}
+	return rel
+}
+
+// needCorpus returns the corpus directory, failing the test when it is
+// missing: a corpus test that skipped without it would pass having
+// checked nothing. -short leaves the corpus out on purpose.
+func needCorpus(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short leaves the public corpus out")
+	}
+	if _, err := os.Stat(filepath.Join(*corpusDir, "truth.jsonl")); err != nil {
+		t.Fatalf("no public corpus: %v\nCI has it at ../shared/corpus/public beside the repository; "+
+			"point at it with -corpus=DIR or PORTLENS_CORPUS=/absolute/DIR (or run with -short to leave it out)", err)
+	}
+	return *corpusDir
+}
 
 // TestGoldenCorpus compares the SHA-256 of the flags and hosts of every
 // capture of the public corpus with the one recorded from the original
 // code.
 func TestGoldenCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus")
-	}
-	truth, err := os.ReadFile(filepath.Join(*goldenCorpus, "truth.jsonl"))
+	dir := needCorpus(t)
+	truth, err := os.ReadFile(filepath.Join(dir, "truth.jsonl"))
 	if err != nil {
-		t.Skipf("no corpus: %v", err)
+		t.Fatal(err)
 	}
 	var inputs []*rules.Input
 	dec := json.NewDecoder(bytes.NewReader(truth))
@@ -199,7 +224,7 @@ func TestGoldenCorpus(t *testing.T) {
 		if err := dec.Decode(&tr); err != nil {
 			t.Fatal(err)
 		}
-		f, err := os.Open(filepath.Join(*goldenCorpus, tr.File))
+		f, err := os.Open(filepath.Join(dir, tr.File))
 		if err != nil {
 			t.Fatal(err)
 		}
