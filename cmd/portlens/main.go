@@ -116,26 +116,39 @@ func versionLine() string {
 }
 
 func formatVersion(bi *debug.BuildInfo) string {
-	version := "(devel)"
-	var vcs []string
+	version, rev, when, modified := "(devel)", "", "", false
 	if bi != nil {
 		if bi.Main.Version != "" {
 			version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			switch {
-			case s.Key == "vcs.revision":
-				vcs = append(vcs, "revision "+s.Value[:min(12, len(s.Value))])
-			case s.Key == "vcs.time":
-				vcs = append(vcs, s.Value)
-			case s.Key == "vcs.modified" && s.Value == "true":
-				vcs = append(vcs, "modified")
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(12, len(s.Value))]
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
 		}
 	}
 	line := "portlens " + version
-	if len(vcs) > 0 {
-		line += " (" + strings.Join(vcs, ", ") + ")"
+	// Go 1.24 and later make a pseudo-version of the revision and its time
+	// (v0.0.0-20251130051100-bf0864e1a2b3+dirty): saying them again is noise.
+	if rev == "" || !strings.Contains(version, "-"+rev) {
+		var vcs []string
+		if rev != "" {
+			vcs = append(vcs, "revision "+rev)
+		}
+		if when != "" {
+			vcs = append(vcs, when)
+		}
+		if modified {
+			vcs = append(vcs, "modified")
+		}
+		if len(vcs) > 0 {
+			line += " (" + strings.Join(vcs, ", ") + ")"
+		}
 	}
 	return line + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }

@@ -92,6 +92,11 @@ func TestVersionLine(t *testing.T) {
 			{Key: "vcs.time", Value: "2025-11-30T05:11:00Z"},
 			{Key: "vcs.modified", Value: "true"},
 		}}, "portlens (devel) (revision bf0864e1a2b3, 2025-11-30T05:11:00Z, modified)"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20251130051100-bf0864e1a2b3+dirty"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "bf0864e1a2b3c4d5e6f708192a3b4c5d6e7f8091"},
+			{Key: "vcs.time", Value: "2025-11-30T05:11:00Z"},
+			{Key: "vcs.modified", Value: "true"},
+		}}, "portlens v0.0.0-20251130051100-bf0864e1a2b3+dirty"},
 		{&debug.BuildInfo{Main: debug.Module{Version: "v0.1.0"}, Settings: []debug.BuildSetting{
 			{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "false"},
 		}}, "portlens v0.1.0 (revision abc)"},

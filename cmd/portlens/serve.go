@@ -26,7 +26,7 @@ func init() {
 func runServe(args []string, e env) int {
 	fl := newFlags("serve", "", `Build the static site (the browser app) and serve it on this computer, until
 interrupted (Ctrl-C).`)
-	addr := fl.String("addr", "127.0.0.1:8000", "`address` to listen on (the next free port is tried when the default is taken)")
+	addr := fl.String("addr", "127.0.0.1:8000", "`address` to listen on; when it is the default and taken, the next free port")
 	out := fl.String("out", "", "`directory` to write the site to (default: a temporary directory, removed when serve stops)")
 	web := fl.String("web", "", "a web `directory` (app.wasm, icons, styles, samples) to build from instead of the one built into portlens")
 	base := fl.String("base", "", "serve the site under this `sub-path`, e.g. /portlens, as a project page would be")
