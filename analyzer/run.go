@@ -5,9 +5,9 @@
 package analyzer
 
 import (
+	"bytes"
 	"errors"
 	"io"
-	"slices"
 
 	"github.com/portlens/portlens/analyzer/capture"
 	"github.com/portlens/portlens/analyzer/conv"
@@ -44,19 +44,18 @@ type Run struct {
 	res     *Result
 	opts    Options
 	done    bool
-	// compressed captures cannot be re-read at an offset for rows.
-	compressed bool
 }
 
 // Start begins analysing the capture read from r. A stream that is not a
 // capture at all gives a Run whose Result has Error set and no packets.
 func Start(name string, r io.Reader, opts Options) *Run {
+	hosts := conv.NewHosts()
 	run := &Run{
 		decoder: decode.NewDecoder(),
-		tracker: conv.NewTracker(),
-		udp:     conv.NewUDPTracker(),
-		sctp:    conv.NewSCTPTracker(),
-		res:     &Result{File: name},
+		tracker: conv.NewTracker(hosts),
+		udp:     conv.NewUDPTracker(hosts),
+		sctp:    conv.NewSCTPTracker(hosts),
+		res:     &Result{File: name, Hosts: hosts},
 		opts:    opts,
 	}
 	rd, err := capture.NewReader(r)
@@ -65,7 +64,6 @@ func Start(name string, r io.Reader, opts Options) *Run {
 		return run
 	}
 	run.reader = rd
-	run.compressed = rd.Info().Compressed
 	return run
 }
 
@@ -123,30 +121,26 @@ func (run *Run) add(cp *capture.Packet) {
 	if frame == 1 || cp.Time > res.LastTime {
 		res.LastTime = cp.Time
 	}
-	fr := Frame{Offset: cp.Offset, Stream: -1}
-	if run.compressed {
-		fr.Offset = res.spill(cp)
-	}
+	fr := Frame{Ref: -1}
 	p := &run.pkt
 	if err := run.decoder.Decode(cp.Link, cp.Data, p); err != nil {
 		res.undecoded++
+		fr.Undecoded = true
 	}
 	fr.Transport = p.Transport
+	fr.Layered = p.Tunnelled || p.InICMPError || p.Fragment
 	switch p.Transport {
 	case decode.TCP:
 		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
-		fr.Stream = int32(t.Stream)
+		fr.Ref, fr.Dir, fr.Flags = int32(t.Stream), t.Dir, p.Flags
 	case decode.UDP:
-		run.udp.Add(frame, cp.Time, p)
+		flow, d := run.udp.Add(frame, cp.Time, p)
+		fr.Ref, fr.Dir = int32(flow), d
 	case decode.SCTP:
-		run.sctp.Add(frame, cp.Time, p)
+		assoc, d := run.sctp.Add(frame, cp.Time, p)
+		fr.Ref, fr.Dir = int32(assoc), d
 	}
-	if len(res.Frames) == cap(res.Frames) {
-		// Double, as the tracker does: append's quarter steps would copy
-		// the index about four times over on a big capture.
-		res.Frames = slices.Grow(res.Frames, max(4096, len(res.Frames)))
-	}
-	res.Frames = append(res.Frames, fr)
+	res.Frames.add(fr, cp.Offset)
 }
 
 // Result finishes the analysis (reading whatever is left) and judges it.
@@ -157,9 +151,12 @@ func (run *Run) Result() *Result {
 	if run.reader != nil {
 		res.info = run.reader.Info()
 		res.reader = run.reader
+		if b := run.reader.Decompressed(); b != nil {
+			res.kept = bytes.NewReader(b)
+		}
 	}
 	res.Conversations = run.tracker.Conversations()
-	res.UDPFlows = run.udp.Flows
+	res.UDPFlows = run.udp.Flows()
 	res.Associations = run.sctp.Associations
 	res.Judge(run.opts)
 	return res

@@ -18,7 +18,7 @@ type Exports struct {
 }
 
 func (c *Exports) Render() app.UI {
-	none := c.S.Res == nil || len(c.S.Res.Flags) == 0
+	none := c.S.Res == nil || len(c.S.Res.Flags()) == 0
 	btn := func(kind, label, title string) app.UI {
 		return app.Button().ID("export-" + kind).Class("button small").Title(title).Disabled(none && kind == "pcapng").
 			OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionExport, kind) }).Text(label)
@@ -42,10 +42,10 @@ func (p *Page) export(ctx app.Context, kind string) {
 	var b bytes.Buffer
 	switch kind {
 	case "csv":
-		_ = export.FlagsCSV(&b, s.Res.Flags)
+		_ = export.FlagsCSV(&b, s.Res)
 		download(base+"-flags.csv", "text/csv", b.Bytes())
 	case "json":
-		_ = export.ReportJSON(&b, s.Res.Report(s.Options(), false))
+		_ = s.Res.WriteJSON(&b, s.Options(), false)
 		download(base+"-report.json", "application/json", b.Bytes())
 	case "pcapng":
 		res, src, frames, mu := s.Res, s.src, append([]int32(nil), s.flagged...), s.decodeMu

@@ -172,3 +172,7 @@ func (s Settings) preset() Preset {
 	}
 	return p
 }
+
+// Normalized returns s with every zero threshold set to its default: two
+// settings that judge alike are then equal.
+func (s Settings) Normalized() Settings { return s.withDefaults() }
