@@ -64,6 +64,12 @@ type Verdict struct {
 	dests   []destEvidence
 	syns    []synGroup
 	dns     []dnsSource
+
+	// The findings (findings.go): ranked, and each flag's, parallel to
+	// Flags; the flags of each kind.
+	findings   []Finding
+	finding    []int32
+	kindCounts [numKinds]int32
 }
 
 // group is one host and port's connections: members[off : off+n].
@@ -111,11 +117,12 @@ func Judge(in *Input, s Settings) *Verdict {
 		total += len(parts[i])
 		in.Pacer.Tick()
 	}
-	v.in.Pacer = nil
-	v.hosts.doneJudging()
 	if total > 0 {
 		v.Flags = mergeFlags(parts, total)
+		v.group()
 	}
+	v.in.Pacer = nil
+	v.hosts.doneJudging()
 	return v
 }
 
@@ -169,7 +176,7 @@ func (v *Verdict) Explain(i int) Explained {
 	}
 	return Explained{
 		Frame: int(f.Frame), Kind: f.Kind, Class: f.Class.String(), Severity: f.Severity(), Stream: int(f.Stream),
-		Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
+		Finding: v.FindingOf(i), Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
 	}
 }
 
