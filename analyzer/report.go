@@ -17,29 +17,29 @@ import (
 // Result.WriteJSON. The struct names its fields (and reads a document
 // back); the writer streams the flags and frames without holding them.
 type Report struct {
-	File          string            `json:"file"`
-	Format        string            `json:"format"`
-	Compressed    bool              `json:"compressed"`
-	LinkTypes     []string          `json:"link_types"`
-	Packets       int               `json:"packets"`
-	FirstTime     string            `json:"first_time,omitempty"`
-	LastTime      string            `json:"last_time,omitempty"`
-	Duration      float64           `json:"duration_seconds"`
-	Conversations int               `json:"conversations"`
-	Preset        string            `json:"preset"`
+	File          string   `json:"file"`
+	Format        string   `json:"format"`
+	Compressed    bool     `json:"compressed"`
+	LinkTypes     []string `json:"link_types"`
+	Packets       int      `json:"packets"`
+	FirstTime     string   `json:"first_time,omitempty"`
+	LastTime      string   `json:"last_time,omitempty"`
+	Duration      float64  `json:"duration_seconds"`
+	Conversations int      `json:"conversations"`
+	Preset        string   `json:"preset"`
 	// HostPresets are the presets the hosts that opened connections were
 	// judged by, and on what evidence.
 	HostPresets []HostPresetReport `json:"host_presets"`
 	FlagCounts  map[string]int     `json:"flag_counts"`
 	// Findings group the flags by cause, ranked; each flag's "finding"
 	// indexes them.
-	Findings []rules.ExplainedFinding `json:"findings"`
-	Flags    []rules.Explained        `json:"flags"`
-	Frames        []FrameReport     `json:"frames,omitempty"`
-	Stopped       bool              `json:"stopped,omitempty"`
-	Error         string            `json:"error"`
-	ErrorFrame    int               `json:"error_frame,omitempty"`
-	ErrorOffset   int64             `json:"error_offset,omitempty"`
+	Findings    []rules.ExplainedFinding `json:"findings"`
+	Flags       []rules.Explained        `json:"flags"`
+	Frames      []FrameReport            `json:"frames,omitempty"`
+	Stopped     bool                     `json:"stopped,omitempty"`
+	Error       string                   `json:"error"`
+	ErrorFrame  int                      `json:"error_frame,omitempty"`
+	ErrorOffset int64                    `json:"error_offset,omitempty"`
 }
 
 // HostPresetReport is the preset one host was judged by: under --os auto

@@ -82,7 +82,7 @@ func (v *Verdict) ExplainFinding(n int) ExplainedFinding {
 }
 
 // addr and addrPort name a host and an endpoint of the capture.
-func (v *Verdict) addr(id conv.HostID) netip.Addr         { return v.in.Hosts.Addr(id) }
+func (v *Verdict) addr(id conv.HostID) netip.Addr          { return v.in.Hosts.Addr(id) }
 func (v *Verdict) addrPort(e conv.Endpoint) netip.AddrPort { return v.in.Hosts.AddrPort(e) }
 
 // share says which part of the capture's flags of its kind a finding

@@ -128,7 +128,6 @@ func appendKind(kinds []rules.Kind, k rules.Kind) []rules.Kind {
 	return append(kinds, k)
 }
 
-
 // wrap prints text in lines of at most textWidth columns, each after
 // indent; a word longer than a line gets a line of its own.
 func wrap(w io.Writer, text, indent string) {
