@@ -189,6 +189,17 @@ func (c *FindingsView) renderExample(i int, fd *rules.Finding, n int) app.UI {
 func showFinding(ctx app.Context, i, n int) {
 	ctx.NewActionWithValue(actionFilter, Filter{Text: findingTerm(i)})
 	ctx.NewActionWithValue(actionSelect, n)
+	// The findings were long: bring the packet list into view once shown
+	// (a browser timer: this view is gone by then, and its context too).
+	var scroll app.Func
+	scroll = app.FuncOf(func(this app.Value, args []app.Value) any {
+		if tp := app.Window().GetElementByID("tabpanel"); tp.Truthy() {
+			tp.Call("scrollIntoView", map[string]any{"block": "start"})
+		}
+		scroll.Release()
+		return nil
+	})
+	app.Window().Call("setTimeout", scroll, 100)
 }
 
 // findingTerm is the filter term of finding i (rank i+1).

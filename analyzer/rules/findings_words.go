@@ -63,6 +63,11 @@ func (v *Verdict) ExplainFinding(n int) ExplainedFinding {
 	case SCTPReusedPorts:
 		w = v.sctpFinding(fd)
 	}
+	if fd.Count == 1 && (fd.Kind == ReusedPorts || fd.Kind == FastReuse || fd.Kind == SCTPReusedPorts) {
+		// One reuse: its flag's words say more than a pattern of one.
+		e := v.Explain(int(fd.first))
+		w.explanation, w.advice = e.Explanation+" "+v.share(fd), e.Advice
+	}
 	hosts := make([]string, 0, len(w.hosts))
 	for _, a := range w.hosts {
 		if s := a.String(); len(hosts) == 0 || hosts[len(hosts)-1] != s {
