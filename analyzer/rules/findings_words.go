@@ -170,7 +170,7 @@ func (v *Verdict) reuseFinding(fd *Finding) findingWords {
 		seg = "SYN/ACK"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s from %s to %s reused the ports of an earlier connection %s, %s. ",
+	fmt.Fprintf(&b, "%s from %s to %s reused the ports of an earlier connection (%s), %s. ",
 		plural(int(fd.Count), "new connection"), client, server, reuseClassPhrase[fd.Class], spanWords(fd))
 	fmt.Fprintf(&b, "Time from the earlier connection's last packet to the reusing %s: %s.", seg, intervalWords(fd))
 	b.WriteString(portsWords(fd))
@@ -268,14 +268,16 @@ func (v *Verdict) portFinding(fd *Finding) findingWords {
 	default:
 		what := "outside its ephemeral range " + p.Ephemeral.String()
 		if privileged {
-			what = "below 1024 (privileged)"
+			what = "below 1024"
 		}
-		title = fmt.Sprintf("%s opened %s from %s %s", host, plural(int(fd.Connections), "connection"),
-			plural(int(fd.Count), "source port"), what)
-		if fd.Count > 1 {
-			title += fmt.Sprintf(" (%d-%d)", st.portLo, st.portHi)
+		if fd.Count == 1 {
+			title = fmt.Sprintf("%s opened %s from source port %d, %s", host, plural(int(fd.Connections), "connection"), st.portLo, what)
+			if privileged {
+				title = fmt.Sprintf("%s opened %s from privileged source port %d", host, plural(int(fd.Connections), "connection"), st.portLo)
+			}
 		} else {
-			title += fmt.Sprintf(" (port %d)", st.portLo)
+			title = fmt.Sprintf("%s opened %s from %d source ports %s (%d-%d)", host, plural(int(fd.Connections), "connection"),
+				fd.Count, what, st.portLo, st.portHi)
 		}
 		if fd.Count == 1 {
 			b.WriteString(first.Explanation + " ")

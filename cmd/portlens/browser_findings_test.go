@@ -22,7 +22,8 @@ func (bt *browserTest) toPackets() {
 	if bt.eval(`document.querySelector("#tab-packets").getAttribute("aria-selected")`) != "true" {
 		bt.click("#tab-packets")
 	}
-	bt.wait("the packet list", `document.querySelector("#viewport") !== null`)
+	// Laid out: the sizer has its height (the list's scroll range).
+	bt.wait("the packet list", `document.querySelector("#sizer")?.style.height.endsWith("px") && document.querySelector("#window .row") !== null`)
 }
 
 func TestBrowserFindings(t *testing.T) {
