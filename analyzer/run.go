@@ -132,14 +132,9 @@ func (run *Run) add(cp *capture.Packet) {
 		res.undecoded++
 	}
 	fr.Transport = p.Transport
-	switch p.Transport {
-	case decode.TCP:
-		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
-		fr.Stream = int32(t.Stream)
-	case decode.UDP:
-		run.udp.Add(frame, cp.Time, p)
-	case decode.SCTP:
-		run.sctp.Add(frame, cp.Time, p)
+	fr.Stream = run.track(frame, cp, p)
+	if extra := run.decoder.Extra(); len(extra) > 0 {
+		fr.Stream = run.trackExtra(frame, cp, p, extra)
 	}
 	if len(res.Frames) == cap(res.Frames) {
 		// Double, as the tracker does: append's quarter steps would copy
@@ -147,6 +142,40 @@ func (run *Run) add(cp *capture.Packet) {
 		res.Frames = slices.Grow(res.Frames, max(4096, len(res.Frames)))
 	}
 	res.Frames = append(res.Frames, fr)
+}
+
+// track gives one transport header of a frame to its tracker and returns
+// its tcp.stream, -1 when it is not TCP.
+func (run *Run) track(frame int, cp *capture.Packet, p *decode.Packet) int32 {
+	switch p.Transport {
+	case decode.TCP:
+		return int32(run.tracker.Add(frame, cp.Time, cp.Length, p).Stream)
+	case decode.UDP:
+		run.udp.Add(frame, cp.Time, p)
+	case decode.SCTP:
+		run.sctp.Add(frame, cp.Time, p)
+	}
+	return -1
+}
+
+// trackExtra tracks the further transport headers of a frame (the
+// samples of an sFlow datagram after the first): Wireshark dissects each,
+// in order. It returns the frame's stream: its first TCP header's, as
+// Wireshark shows it once the whole frame is dissected, that is the
+// conversation current for those ports then (a later header of the same
+// frame may have started it).
+func (run *Run) trackExtra(frame int, cp *capture.Packet, p *decode.Packet, extra []decode.Packet) int32 {
+	first := p
+	for i := range extra {
+		run.track(frame, cp, &extra[i])
+		if first.Transport != decode.TCP {
+			first = &extra[i]
+		}
+	}
+	if first.Transport != decode.TCP {
+		return -1
+	}
+	return int32(run.tracker.Current(first))
 }
 
 // Result finishes the analysis (reading whatever is left) and judges it.
