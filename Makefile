@@ -7,8 +7,13 @@ CORPUS    ?= ../shared/corpus/public
 
 all: build
 
-## build: the native command (bin/portlens) and the browser's web/app.wasm
+# The web directory is copied where //go:embed can reach it, so that
+# bin/portlens serves and builds the site on its own (see $(EMBED)/README.md).
+EMBED := cmd/portlens/webroot
+
+## build: the browser's web/app.wasm, and the native command (bin/portlens) with the web directory inside
 build: wasm
+	rm -rf $(EMBED)/web && cp -R web $(EMBED)/web && rm -f $(EMBED)/web/app.wasm.gz $(EMBED)/web/app.wasm.br
 	$(GO) build -o bin/portlens ./cmd/portlens
 
 wasm: samples

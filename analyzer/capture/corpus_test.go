@@ -4,20 +4,50 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
+// corpusDir is the public corpus, truth.jsonl and the captures it lists:
+// ../shared/corpus/public beside the repository, where CI has it.
+var corpusDir = flag.String("corpus", corpusDefault("../../../shared/corpus/public"),
+	"the public corpus (truth.jsonl and the captures it lists); or set PORTLENS_CORPUS")
+
+// corpusDefault is $PORTLENS_CORPUS when set (an absolute path: tests run
+// in their package's directory), else rel.
+func corpusDefault(rel string) string {
+	if dir := os.Getenv("PORTLENS_CORPUS"); dir != "" {
+		return dir
+	}
+	return rel
+}
+
+// needCorpus returns the corpus directory, failing the test when it is
+// missing: a corpus test that skipped without it would pass having
+// checked nothing. -short leaves the corpus out on purpose.
+func needCorpus(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short leaves the public corpus out")
+	}
+	if _, err := os.Stat(filepath.Join(*corpusDir, "truth.jsonl")); err != nil {
+		t.Fatalf("no public corpus: %v\nCI has it at ../shared/corpus/public beside the repository; "+
+			"point at it with -corpus=DIR or PORTLENS_CORPUS=/absolute/DIR (or run with -short to leave it out)", err)
+	}
+	return *corpusDir
+}
+
 // TestCorpus reads every file of the shared corpus and compares the frame
 // count with Wireshark's (truth.jsonl). Files Wireshark cannot open must end
 // in an *Error here.
 func TestCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "public")
+	dir := needCorpus(t)
 	f, err := os.Open(filepath.Join(dir, "truth.jsonl"))
 	if err != nil {
-		t.Skipf("corpus absent: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -46,6 +76,9 @@ func TestCorpus(t *testing.T) {
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Errorf("%s lists no captures", filepath.Join(dir, "truth.jsonl"))
 	}
 	t.Logf("%d corpus files", files)
 }

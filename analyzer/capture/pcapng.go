@@ -64,6 +64,30 @@ func roundUp4(n uint32) (uint32, bool) {
 	return p, p >= n
 }
 
+// block is one pcapng block read whole, from its type field to its
+// trailing length. A block states its length up front, so it is taken in
+// one read and parsed in place: the slices handed out of it (a packet's
+// data) stay valid until the next read, whatever sizes the underlying
+// reader returns. Parsing inside a block never reads the stream again.
+type block struct {
+	b     []byte
+	start int64
+	be    bool
+}
+
+// content returns the block's bytes between its 8-byte header and its
+// 4-byte trailer.
+func (b *block) content() []byte { return b.b[8 : len(b.b)-4] }
+
+// readWhole reads the block of padded bytes that starts at start.
+func readWhole(s *stream, start int64, what string, padded uint32, be bool) (block, error) {
+	b, err := s.read(start, what, int(padded))
+	if err != nil {
+		return block{}, err
+	}
+	return block{b: b, start: start, be: be}, nil
+}
+
 func (r *Reader) readSHB(s *stream, start int64) error {
 	h, err := s.peek(start, "section header block", 24)
 	if err != nil {
@@ -89,11 +113,14 @@ func (r *Reader) readSHB(s *stream, start int64) error {
 	if major != 1 || (minor != 0 && minor != 2) {
 		return s.errorf(start+12, "pcapng version %d.%d is not supported", major, minor)
 	}
-	s.discard(24)
-	if err := r.options(s, start, padded-28, be, optOther, nil); err != nil {
+	blk, err := readWhole(s, start, "section header block", padded, be)
+	if err != nil {
 		return err
 	}
-	if err := trailer(s, start, padded, be); err != nil {
+	if err := r.options(s, &blk, blk.b[24:len(blk.b)-4], optOther, nil); err != nil {
+		return err
+	}
+	if err := trailer(s, &blk, padded); err != nil {
 		return err
 	}
 	r.ng.sections = append(r.ng.sections, ngSection{offset: start, be: be, first: len(r.ng.ifaces)})
@@ -103,18 +130,15 @@ func (r *Reader) readSHB(s *stream, start int64) error {
 	return nil
 }
 
-// trailer checks the length that closes every block. Wireshark rounds both
-// lengths up to a multiple of 4, because some writers left the padding out.
-func trailer(s *stream, start int64, padded uint32, be bool) error {
-	t, err := s.peek(s.off, "block trailer", 4)
-	if err != nil {
-		return err
-	}
-	got, _ := roundUp4(u32(t, be))
+// trailer checks the length that closes every block, found at its last
+// four bytes. Wireshark rounds both lengths up to a multiple of 4, because
+// some writers left the padding out.
+func trailer(s *stream, blk *block, padded uint32) error {
+	t := blk.b[len(blk.b)-4:]
+	got, _ := roundUp4(u32(t, blk.be))
 	if got != padded {
-		return s.errorf(start, "pcapng block length %d at its end differs from %d at its start", u32(t, be), padded)
+		return s.errorf(blk.start, "pcapng block length %d at its end differs from %d at its start", u32(t, blk.be), padded)
 	}
-	s.discard(4)
 	return nil
 }
 
@@ -146,6 +170,14 @@ func (r *Reader) nextPcapng() error {
 	}
 }
 
+// blockNames name the blocks in errors.
+var blockNames = map[uint32]string{
+	blockEPB: "enhanced packet block", blockPB: "packet block", blockSPB: "simple packet block",
+	blockIDB: "interface description block", blockCustom: "custom block", blockCustomNoCopy: "custom block",
+	blockJournal: "journal export block", blockISB: "interface statistics block",
+	blockNRB: "name resolution block", blockDSB: "decryption secrets block",
+}
+
 // readBlock reads the non-SHB block whose 8 header bytes h start at start,
 // trailer included, and reports whether it produced a frame in pkt.
 func (r *Reader) readBlock(s *stream, sec *ngSection, start int64, h []byte, pkt *Packet) (bool, error) {
@@ -157,133 +189,150 @@ func (r *Reader) readBlock(s *stream, sec *ngSection, start int64, h []byte, pkt
 	if !ok || padded > maxBlock {
 		return false, s.errorf(start, "pcapng block length %d is too large", length)
 	}
-	content := padded - 12
-	s.discard(8)
+	name, known := blockNames[typ]
+	if !known { // skipped unread: nothing of it is kept
+		if err := s.skip(start, "block", int64(padded-4)); err != nil {
+			return false, err
+		}
+		t, err := s.peek(s.off, "block trailer", 4)
+		if err != nil {
+			return false, err
+		}
+		blk := block{b: t, start: start, be: sec.be}
+		if err := trailer(s, &blk, padded); err != nil {
+			return false, err
+		}
+		s.discard(4)
+		return false, nil
+	}
+	take := padded
+	if typ == blockSPB {
+		// Wireshark reads an SPB's trailer right after its data and
+		// padding, wherever the block says it ends: read that much.
+		n, err := r.simpleBlockLen(s, sec, start, padded)
+		if err != nil {
+			return false, err
+		}
+		take = n
+	}
+	blk, err := readWhole(s, start, name, take, sec.be)
+	if err != nil {
+		return false, err
+	}
 	var frame bool
-	var err error
 	switch typ {
 	case blockEPB, blockPB:
-		frame, err = true, r.readPacketBlock(s, sec, typ, start, content, pkt)
+		frame, err = true, r.readPacketBlock(s, sec, typ, &blk, pkt)
 	case blockSPB:
-		frame, err = true, r.readSimpleBlock(s, sec, start, content, pkt)
+		frame, err = true, r.readSimpleBlock(sec, &blk, pkt)
 	case blockIDB:
-		err = r.readIDB(s, sec, start, content)
+		err = r.readIDB(s, sec, &blk)
 	case blockCustom, blockCustomNoCopy:
-		frame, err = true, r.readCustomBlock(s, start, content, pkt)
+		frame, err = true, r.readCustomBlock(s, &blk, pkt)
 	case blockJournal:
-		frame, err = true, r.readJournalBlock(s, start, content, pkt)
+		frame, err = true, r.readJournalBlock(s, &blk, pkt)
 	case blockISB:
-		err = r.readStatisticsBlock(s, sec, start, content)
+		err = r.readStatisticsBlock(s, &blk)
 	case blockNRB:
-		err = r.readNameBlock(s, sec, start, content)
+		err = r.readNameBlock(s, &blk)
 	case blockDSB:
-		err = readSecretsBlock(s, sec, start, content)
-	default:
-		err = s.skip(start, "block", int64(content))
+		err = readSecretsBlock(s, &blk)
 	}
 	if err == nil {
-		err = trailer(s, start, padded, sec.be)
+		err = trailer(s, &blk, padded)
 	}
 	return frame, err
 }
 
-func (r *Reader) readPacketBlock(s *stream, sec *ngSection, typ uint32, start int64, content uint32, pkt *Packet) error {
-	name := "enhanced packet block"
-	if typ == blockPB {
-		name = "packet block"
-	}
+func (r *Reader) readPacketBlock(s *stream, sec *ngSection, typ uint32, blk *block, pkt *Packet) error {
+	name := blockNames[typ]
+	c := blk.content()
+	content := uint32(len(c))
 	if content < 20 {
-		return s.errorf(start, "%s of %d bytes is shorter than its 20-byte fixed part", name, content)
-	}
-	h, err := s.peek(start, name, 20)
-	if err != nil {
-		return err
+		return s.errorf(blk.start, "%s of %d bytes is shorter than its 20-byte fixed part", name, content)
 	}
 	be := sec.be
 	var id uint32
 	if typ == blockEPB {
-		id = u32(h, be)
+		id = u32(c, be)
 	} else {
-		id = uint32(u16(h, be))
+		id = uint32(u16(c, be))
 	}
-	hi, lo, caplen, origlen := u32(h[4:], be), u32(h[8:], be), u32(h[12:], be), u32(h[16:], be)
+	hi, lo, caplen, origlen := u32(c[4:], be), u32(c[8:], be), u32(c[12:], be), u32(c[16:], be)
 	if id >= uint32(sec.count) {
-		return s.errorf(start, "%s names interface %d, but its section defines %d", name, id, sec.count)
+		return s.errorf(blk.start, "%s names interface %d, but its section defines %d", name, id, sec.count)
 	}
 	iface := &r.ng.ifaces[sec.first+int(id)]
 	if caplen > iface.maxCap {
-		return s.errorf(start, "%s claims %d captured bytes, more than the maximum %d", name, caplen, iface.maxCap)
+		return s.errorf(blk.start, "%s claims %d captured bytes, more than the maximum %d", name, caplen, iface.maxCap)
 	}
 	pad := (4 - caplen%4) % 4
 	if uint64(content) < 20+uint64(caplen)+uint64(pad) {
-		return s.errorf(start, "%s of %d bytes is too small for %d bytes of packet data", name, content, caplen)
+		return s.errorf(blk.start, "%s of %d bytes is too small for %d bytes of packet data", name, content, caplen)
 	}
 	if caplen < iface.phdr {
-		return s.errorf(start, "%s of %d bytes is shorter than the %d-byte %s pseudo-header", name, caplen, iface.phdr, iface.link)
+		return s.errorf(blk.start, "%s of %d bytes is shorter than the %d-byte %s pseudo-header", name, caplen, iface.phdr, iface.link)
 	}
-	s.discard(20)
-	data, rerr := s.read(start, name, int(caplen))
-	if rerr != nil {
-		return rerr
-	}
-	if pad != 0 {
-		if err := s.skip(start, name, int64(pad)); err != nil {
-			return err
-		}
-	}
-	if err := r.options(s, start, content-20-caplen-pad, be, optPacket, nil); err != nil {
+	data := c[20 : 20+caplen : 20+caplen]
+	if err := r.options(s, blk, c[20+caplen+pad:], optPacket, nil); err != nil {
 		return err
 	}
 	if caplen > origlen {
 		data = data[:origlen]
 	}
 	pkt.Data, pkt.Length, pkt.Time = data, int(origlen), iface.time(hi, lo)
-	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first+int(id), start
+	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first+int(id), blk.start
 	return nil
 }
 
-// readSimpleBlock reads an SPB as Wireshark does: captured length is the
-// original length cut to the snaplen, and nothing after the data and its
-// padding is read before the trailer, so a block with spare room fails the
-// trailer check there too.
-func (r *Reader) readSimpleBlock(s *stream, sec *ngSection, start int64, content uint32, pkt *Packet) error {
+// simpleBlockLen checks a Simple Packet Block's header and returns the
+// bytes Wireshark reads of it: header, data, padding and trailer. It reads
+// nothing after the data and its padding before the trailer, so a block
+// with spare room fails the trailer check there too.
+func (r *Reader) simpleBlockLen(s *stream, sec *ngSection, start int64, padded uint32) (uint32, error) {
 	const name = "simple packet block"
+	content := padded - 12
 	if content < 4 {
-		return s.errorf(start, "%s of %d bytes is shorter than its 4-byte fixed part", name, content)
+		return 0, s.errorf(start, "%s of %d bytes is shorter than its 4-byte fixed part", name, content)
 	}
-	h, err := s.peek(start, name, 4)
+	h, err := s.peek(start, name, 12)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if sec.count == 0 {
-		return s.errorf(start, "%s comes before any interface description block in its section", name)
+		return 0, s.errorf(start, "%s comes before any interface description block in its section", name)
 	}
 	iface := &r.ng.ifaces[sec.first]
-	origlen := u32(h, sec.be)
-	caplen := origlen
-	if iface.snaplen != 0 && caplen > iface.snaplen {
-		caplen = iface.snaplen
-	}
+	caplen := iface.spbCaplen(u32(h[8:], sec.be))
 	if caplen > iface.maxCap {
-		return s.errorf(start, "%s claims %d captured bytes, more than the maximum %d", name, caplen, iface.maxCap)
+		return 0, s.errorf(start, "%s claims %d captured bytes, more than the maximum %d", name, caplen, iface.maxCap)
 	}
 	pad := (4 - caplen%4) % 4
 	if uint64(content) < 4+uint64(caplen)+uint64(pad) {
-		return s.errorf(start, "%s of %d bytes is too small for %d bytes of packet data", name, content, caplen)
+		return 0, s.errorf(start, "%s of %d bytes is too small for %d bytes of packet data", name, content, caplen)
 	}
 	if caplen < iface.phdr {
-		return s.errorf(start, "%s of %d bytes is shorter than the %d-byte %s pseudo-header", name, caplen, iface.phdr, iface.link)
+		return 0, s.errorf(start, "%s of %d bytes is shorter than the %d-byte %s pseudo-header", name, caplen, iface.phdr, iface.link)
 	}
-	s.discard(4)
-	data, rerr := s.read(start, name, int(caplen))
-	if rerr != nil {
-		return rerr
+	return 16 + caplen + pad, nil
+}
+
+// spbCaplen is a Simple Packet Block's captured length, as Wireshark
+// takes it: the original length cut to the snaplen.
+func (f *ngIface) spbCaplen(origlen uint32) uint32 {
+	if f.snaplen != 0 && origlen > f.snaplen {
+		return f.snaplen
 	}
-	if err := s.skip(start, name, int64(pad)); err != nil {
-		return err
-	}
-	pkt.Data, pkt.Length, pkt.Time = data, int(origlen), 0
-	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first, start
+	return origlen
+}
+
+// readSimpleBlock reads an SPB that simpleBlockLen has checked and cut.
+func (r *Reader) readSimpleBlock(sec *ngSection, blk *block, pkt *Packet) error {
+	iface := &r.ng.ifaces[sec.first]
+	origlen := u32(blk.b[8:], sec.be)
+	caplen := iface.spbCaplen(origlen)
+	pkt.Data, pkt.Length, pkt.Time = blk.b[12:12+caplen:12+caplen], int(origlen), 0
+	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first, blk.start
 	return nil
 }
 

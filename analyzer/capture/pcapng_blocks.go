@@ -24,34 +24,26 @@ type idbOptions struct {
 	tsoffset int64
 }
 
-func (r *Reader) options(s *stream, start int64, n uint32, be bool, kind optKind, idb *idbOptions) error {
-	for n > 0 {
-		if n < 4 {
-			return s.errorf(start, "pcapng option header runs past the end of its block")
+// options checks the options in opts, the rest of blk's content.
+func (r *Reader) options(s *stream, blk *block, opts []byte, kind optKind, idb *idbOptions) error {
+	be := blk.be
+	for len(opts) > 0 {
+		if len(opts) < 4 {
+			return s.errorf(blk.start, "pcapng option header runs past the end of its block")
 		}
-		h, err := s.peek(start, "option", 4)
-		if err != nil {
-			return err
+		code, length := u16(opts, be), u16(opts[2:], be)
+		rounded := (int(length) + 3) &^ 3
+		opts = opts[4:]
+		if rounded > len(opts) {
+			return s.errorf(blk.start, "pcapng option %d of %d bytes runs past the end of its block", code, length)
 		}
-		code, length := u16(h, be), u16(h[2:], be)
-		rounded := (uint32(length) + 3) &^ 3
-		n -= 4
-		if rounded > n {
-			return s.errorf(start, "pcapng option %d of %d bytes runs past the end of its block", code, length)
-		}
-		s.discard(4)
 		if code == 0 { // opt_endofopt: whatever follows is ignored
-			return s.skip(start, "options", int64(n))
+			return nil
 		}
-		body, err := s.peek(start, "option", int(rounded))
-		if err != nil {
-			return err
+		if msg := checkOption(kind, code, opts[:length], idb, be); msg != "" {
+			return s.errorf(blk.start, "%s", msg)
 		}
-		if msg := checkOption(kind, code, body[:length], idb, be); msg != "" {
-			return s.errorf(start, "%s", msg)
-		}
-		s.discard(int(rounded))
-		n -= rounded
+		opts = opts[rounded:]
 	}
 	return nil
 }
@@ -104,18 +96,14 @@ func checkOption(kind optKind, code uint16, v []byte, idb *idbOptions, be bool) 
 	return ""
 }
 
-func (r *Reader) readIDB(s *stream, sec *ngSection, start int64, content uint32) error {
-	if content < 8 {
-		return s.errorf(start, "interface description block of %d bytes is shorter than its 8-byte fixed part", content)
+func (r *Reader) readIDB(s *stream, sec *ngSection, blk *block) error {
+	c := blk.content()
+	if len(c) < 8 {
+		return s.errorf(blk.start, "interface description block of %d bytes is shorter than its 8-byte fixed part", len(c))
 	}
-	h, err := s.peek(start, "interface description block", 8)
-	if err != nil {
-		return err
-	}
-	link, snaplen := LinkType(u16(h, sec.be)), u32(h[4:], sec.be)
-	s.discard(8)
+	link, snaplen := LinkType(u16(c, sec.be)), u32(c[4:], sec.be)
 	opts := idbOptions{tsresol: -1}
-	if err := r.options(s, start, content-8, sec.be, optIDB, &opts); err != nil {
+	if err := r.options(s, blk, c[8:], optIDB, &opts); err != nil {
 		return err
 	}
 	iface := ngIface{link: link, snaplen: snaplen, maxCap: maxCaplen(link), phdr: pseudoHeaderLen(link), units: 1e6, tsoffset: opts.tsoffset}
@@ -124,13 +112,13 @@ func (r *Reader) readIDB(s *stream, sec *ngSection, start int64, content uint32)
 		exp := uint(opts.tsresol & 0x7f)
 		if opts.tsresol&0x80 != 0 {
 			if exp > 63 {
-				return s.errorf(start, "pcapng if_tsresol 2^-%d is finer than 2^-63", exp)
+				return s.errorf(blk.start, "pcapng if_tsresol 2^-%d is finer than 2^-63", exp)
 			}
 			iface.units = 1 << exp
 			res = "2^-" + strconv.Itoa(int(exp))
 		} else {
 			if exp > 19 {
-				return s.errorf(start, "pcapng if_tsresol 10^-%d is finer than 10^-19", exp)
+				return s.errorf(blk.start, "pcapng if_tsresol 10^-%d is finer than 10^-19", exp)
 			}
 			iface.units = 1
 			for range exp {
@@ -167,36 +155,29 @@ func (f *ngIface) time(hi, lo uint32) int64 {
 }
 
 // readCustomBlock returns a Custom Block as a frame, as Wireshark lists it.
-func (r *Reader) readCustomBlock(s *stream, start int64, content uint32, pkt *Packet) error {
-	if content < 4 {
-		return s.errorf(start, "custom block of %d bytes is too short for its enterprise number", content)
+func (r *Reader) readCustomBlock(s *stream, blk *block, pkt *Packet) error {
+	c := blk.content()
+	if len(c) < 4 {
+		return s.errorf(blk.start, "custom block of %d bytes is too short for its enterprise number", len(c))
 	}
-	if err := s.skip(start, "custom block", 4); err != nil {
-		return err
-	}
-	data, err := s.read(start, "custom block", int(content-4))
-	if err != nil {
-		return err
-	}
-	*pkt = Packet{Data: data, Length: len(data), Link: LinkCustomBlock, Interface: -1, Offset: start}
+	data := c[4:len(c):len(c)]
+	*pkt = Packet{Data: data, Length: len(data), Link: LinkCustomBlock, Interface: -1, Offset: blk.start}
 	return nil
 }
 
 // readJournalBlock returns a systemd Journal Export Block as a frame, with
 // the entry's __REALTIME_TIMESTAMP (microseconds) as its time when present.
-func (r *Reader) readJournalBlock(s *stream, start int64, content uint32, pkt *Packet) error {
+func (r *Reader) readJournalBlock(s *stream, blk *block, pkt *Packet) error {
 	const minEntry = len("__REALTIME_TIMESTAMP=0\n")
-	if content < uint32(minEntry) {
-		return s.errorf(start, "journal export block of %d bytes is shorter than an entry", content)
-	}
-	data, err := s.read(start, "journal export block", int(content))
-	if err != nil {
-		return err
+	data := blk.content()
+	if len(data) < minEntry {
+		return s.errorf(blk.start, "journal export block of %d bytes is shorter than an entry", len(data))
 	}
 	data = bytes.TrimRight(data, "\x00")
 	if len(data) < minEntry {
-		return s.errorf(start, "journal export entry of %d bytes is too short", len(data))
+		return s.errorf(blk.start, "journal export entry of %d bytes is too short", len(data))
 	}
+	data = data[:len(data):len(data)]
 	var t int64
 	if i := bytes.Index(data, []byte("__REALTIME_TIMESTAMP=")); i >= 0 {
 		v := data[i+len("__REALTIME_TIMESTAMP="):]
@@ -207,81 +188,64 @@ func (r *Reader) readJournalBlock(s *stream, start int64, content uint32, pkt *P
 			t = int64(us/1e6)*1e9 + int64(us%1e6)*1000
 		}
 	}
-	*pkt = Packet{Data: data, Length: len(data), Time: t, Link: LinkJournal, Interface: -1, Offset: start}
+	*pkt = Packet{Data: data, Length: len(data), Time: t, Link: LinkJournal, Interface: -1, Offset: blk.start}
 	return nil
 }
 
-func (r *Reader) readStatisticsBlock(s *stream, sec *ngSection, start int64, content uint32) error {
-	if content < 12 {
-		return s.errorf(start, "interface statistics block of %d bytes is shorter than its 12-byte fixed part", content)
+func (r *Reader) readStatisticsBlock(s *stream, blk *block) error {
+	c := blk.content()
+	if len(c) < 12 {
+		return s.errorf(blk.start, "interface statistics block of %d bytes is shorter than its 12-byte fixed part", len(c))
 	}
-	if err := s.skip(start, "interface statistics block", 12); err != nil {
-		return err
-	}
-	return r.options(s, start, content-12, sec.be, optOther, nil)
+	return r.options(s, blk, c[12:], optOther, nil)
 }
 
 // readNameBlock walks the records of a Name Resolution Block with the checks
 // Wireshark makes, then its options.
-func (r *Reader) readNameBlock(s *stream, sec *ngSection, start int64, content uint32) error {
+func (r *Reader) readNameBlock(s *stream, blk *block) error {
 	const name = "name resolution block"
-	if content < 4 {
-		return s.errorf(start, "%s of %d bytes has no room for a record", name, content)
+	c := blk.content()
+	if len(c) < 4 {
+		return s.errorf(blk.start, "%s of %d bytes has no room for a record", name, len(c))
 	}
-	left := content
-	for left > 0 {
-		if left < 4 {
-			return s.errorf(start, "%s has %d bytes left, too few for a record header", name, left)
+	for len(c) > 0 {
+		if len(c) < 4 {
+			return s.errorf(blk.start, "%s has %d bytes left, too few for a record header", name, len(c))
 		}
-		h, err := s.peek(start, name, 4)
-		if err != nil {
-			return err
-		}
-		typ, n := u16(h, sec.be), uint32(u16(h[2:], sec.be))
-		left -= 4
+		typ, n := u16(c, blk.be), int(u16(c[2:], blk.be))
+		c = c[4:]
 		rounded := (n + 3) &^ 3
-		if rounded > left {
-			return s.errorf(start, "%s record of %d bytes runs past the end of the block", name, n)
+		if rounded > len(c) {
+			return s.errorf(blk.start, "%s record of %d bytes runs past the end of the block", name, n)
 		}
-		s.discard(4)
 		if typ == 0 { // end of records; options follow
 			break
 		}
 		if typ == 1 || typ == 2 {
-			addr := uint32(4)
+			addr := 4
 			if typ == 2 {
 				addr = 16
 			}
 			if n < addr {
-				return s.errorf(start, "%s address record of %d bytes is shorter than its %d-byte address", name, n, addr)
+				return s.errorf(blk.start, "%s address record of %d bytes is shorter than its %d-byte address", name, n, addr)
 			}
-			rec, err := s.peek(start, name, int(n))
-			if err != nil {
-				return err
-			}
-			if names := rec[addr:]; len(names) > 0 && names[len(names)-1] != 0 {
-				return s.errorf(start, "%s has a host name without its terminating NUL", name)
+			if names := c[addr:n]; len(names) > 0 && names[len(names)-1] != 0 {
+				return s.errorf(blk.start, "%s has a host name without its terminating NUL", name)
 			}
 		}
-		if err := s.skip(start, name, int64(rounded)); err != nil {
-			return err
-		}
-		left -= rounded
+		c = c[rounded:]
 	}
-	return r.options(s, start, left, sec.be, optOther, nil)
+	return r.options(s, blk, c, optOther, nil)
 }
 
-func readSecretsBlock(s *stream, sec *ngSection, start int64, content uint32) error {
+func readSecretsBlock(s *stream, blk *block) error {
 	const name = "decryption secrets block"
-	if content < 8 {
-		return s.errorf(start, "%s of %d bytes is shorter than its 8-byte fixed part", name, content)
+	c := blk.content()
+	if len(c) < 8 {
+		return s.errorf(blk.start, "%s of %d bytes is shorter than its 8-byte fixed part", name, len(c))
 	}
-	h, err := s.peek(start, name, 8)
-	if err != nil {
-		return err
+	if n := u32(c[4:], blk.be); uint64(n) > uint64(len(c)-8) {
+		return s.errorf(blk.start, "%s of %d bytes is too small for %d bytes of secrets", name, len(c), n)
 	}
-	if n := u32(h[4:], sec.be); uint64(n) > uint64(content-8) {
-		return s.errorf(start, "%s of %d bytes is too small for %d bytes of secrets", name, content, n)
-	}
-	return s.skip(start, name, int64(content))
+	return nil
 }

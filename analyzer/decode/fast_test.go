@@ -2,7 +2,7 @@ package decode
 
 import (
 	"bytes"
-	"errors"
+	"flag"
 	"io"
 	"io/fs"
 	"net/netip"
@@ -131,21 +131,52 @@ func itoa(n int) string {
 	}
 }
 
+// corpusDir is the public corpus, truth.jsonl and the captures it lists:
+// ../shared/corpus/public beside the repository, where CI has it.
+var corpusDir = flag.String("corpus", corpusDefault("../../../shared/corpus/public"),
+	"the public corpus (truth.jsonl and the captures it lists); or set PORTLENS_CORPUS")
+
+// corpusDefault is $PORTLENS_CORPUS when set (an absolute path: tests run
+// in their package's directory), else rel.
+func corpusDefault(rel string) string {
+	if dir := os.Getenv("PORTLENS_CORPUS"); dir != "" {
+		return dir
+	}
+	return rel
+}
+
+// needCorpus returns the corpus directory, failing the test when it is
+// missing: a corpus test that skipped without it would pass having
+// checked nothing. -short leaves the corpus out on purpose.
+func needCorpus(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short leaves the public corpus out")
+	}
+	if _, err := os.Stat(filepath.Join(*corpusDir, "truth.jsonl")); err != nil {
+		t.Fatalf("no public corpus: %v\nCI has it at ../shared/corpus/public beside the repository; "+
+			"point at it with -corpus=DIR or PORTLENS_CORPUS=/absolute/DIR (or run with -short to leave it out)", err)
+	}
+	return *corpusDir
+}
+
 func TestFastPathEqualsParser(t *testing.T) {
 	dirs := []struct {
-		dir      string
+		name     string
+		dir      func(*testing.T) string
 		prefixes bool
 	}{
-		{"../../testdata/captures", true},
-		{"../../testdata/rules", true},
-		{"/work/shared/corpus/public", false},
+		{"captures", func(*testing.T) string { return "../../testdata/captures" }, true},
+		{"rules", func(*testing.T) string { return "../../testdata/rules" }, true},
+		{"public", needCorpus, false},
 	}
 	for _, d := range dirs {
-		t.Run(filepath.Base(d.dir), func(t *testing.T) {
-			if _, err := os.Stat(d.dir); errors.Is(err, fs.ErrNotExist) {
-				t.Skipf("%s absent", d.dir)
+		t.Run(d.name, func(t *testing.T) {
+			dir := d.dir(t)
+			files := captureFiles(t, dir)
+			if len(files) == 0 {
+				t.Fatalf("no captures in %s", dir)
 			}
-			files := captureFiles(t, d.dir)
 			pp := &pathPair{}
 			for _, path := range files {
 				// A Decoder per file, as the analysis has.
@@ -155,7 +186,7 @@ func TestFastPathEqualsParser(t *testing.T) {
 				pp.taken += one.taken
 			}
 			t.Logf("%s: %d files, %d frames compared (truncations included: %v), %d by the fast path",
-				d.dir, len(files), pp.frames, d.prefixes, pp.taken)
+				dir, len(files), pp.frames, d.prefixes, pp.taken)
 		})
 	}
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,40 +14,35 @@ import (
 	"github.com/portlens/portlens/analyzer/rules"
 )
 
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runAnalyze(args []string, e env) int {
+	fs := newFlags("analyze", "FILE...", `Analyze pcap and pcapng captures, gzip-compressed or not, and explain every flag.
+FILE - reads the capture from standard input.`)
 	asJSON := fs.Bool("json", false, "print one JSON document per file")
 	frames := fs.Bool("frames", false, "with --json: include every frame's tcp.stream")
-	osName := fs.String("os", "linux", "ephemeral-port preset: "+presetNames()+", custom, auto")
-	ephemeral := fs.String("ephemeral", "", "ephemeral port range LO-HI (overrides the preset's)")
-	timeWait := fs.Duration("time-wait", 0, "TIME_WAIT duration, e.g. 60s (overrides the preset's)")
+	osName := fs.String("os", "linux", "ephemeral-port `preset`: "+presetNames()+", custom, auto")
+	ephemeral := fs.String("ephemeral", "", "ephemeral port range `LO-HI` (overrides the preset's)")
+	timeWait := fs.Duration("time-wait", 0, "TIME_WAIT `duration`, e.g. 60s (overrides the preset's)")
 	def := rules.DefaultSettings()
 	th := thresholds{}
-	fs.StringVar(&th.fallback, "auto-default", def.Default, "with --os auto: the preset of hosts with too few connections")
+	fs.StringVar(&th.fallback, "auto-default", def.Default, "with --os auto: the `preset` of hosts with too few connections")
 	fs.IntVar(&th.autoMin, "auto-min", def.AutoMinConnections, "with --os auto: connections a host must open before its preset is inferred")
 	fs.Float64Var(&th.autoShare, "auto-share", def.AutoShare, "with --os auto: share of a host's source ports the inferred range must hold")
 	fs.Float64Var(&th.exhaustion, "exhaustion", def.ExhaustionShare, "port.exhaustion: share of the ephemeral range busy toward one destination")
 	fs.IntVar(&th.synMin, "syn-min", def.SYNMin, "tcp.syn_unanswered: SYNs sent (first plus retransmissions) without answer")
 	fs.IntVar(&th.dnsMin, "dns-min", def.DNSMinQueries, "udp.fixed_source_port: DNS queries from one source port")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: portlens analyze [flags] FILE...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	files, status, ok := fs.parse(args, e)
+	if !ok {
+		return status
 	}
 	opts, err := analyzeOptions(*osName, *ephemeral, *timeWait)
 	if err == nil {
 		err = th.apply(&opts.Rules)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "portlens analyze:", err)
-		return exitUsage
+	if err == nil {
+		err = checkOperands(files, *asJSON, *frames)
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
+	if err != nil {
+		return fs.fail(e, "%v", err)
 	}
 	if os.Getenv("GOGC") == "" {
 		// The heap is mostly live (conversations, frame index, flags):
@@ -55,32 +50,57 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		// ~50 MB off the peak RSS on a 1M-packet file at no measurable cost.
 		debug.SetGCPercent(50)
 	}
-	status := exitOK
-	for _, name := range fs.Args() {
-		res, f := analyzeFile(name, opts)
+	status = exitOK
+	for _, name := range files {
+		res, in := analyzeFile(name, e.stdin, opts)
 		if res.Error != "" {
 			status = exitDamaged
+			fmt.Fprintf(e.stderr, "portlens: %s: %s\n", displayName(name), res.Error)
 		}
-		if *asJSON {
+		switch {
+		case *asJSON:
 			rep := res.Report(opts, *frames)
-			_ = rep.WriteJSON(stdout)
-		} else {
-			printHuman(stdout, res, f, opts)
+			_ = rep.WriteJSON(e.stdout)
+		case in != nil: // a file that could not be opened has nothing to show
+			printHuman(e.stdout, res, in.at, opts)
 		}
-		if f != nil {
-			f.Close()
+		if in != nil {
+			in.close()
 		}
 	}
 	return status
 }
 
-// analyzeFile returns the result and the open file, which rows re-read.
-func analyzeFile(name string, opts analyzer.Options) (*analyzer.Result, *os.File) {
-	f, err := os.Open(name)
+// checkOperands refuses what cannot work before any file is read.
+func checkOperands(files []string, asJSON, frames bool) error {
+	if len(files) == 0 {
+		return errors.New("no capture file given (- reads standard input)")
+	}
+	if frames && !asJSON {
+		return errors.New("--frames adds every frame's stream to the JSON report: use it with --json")
+	}
+	if i := slices.Index(files, stdinName); i >= 0 && slices.Contains(files[i+1:], stdinName) {
+		return errors.New("standard input (-) can be read only once")
+	}
+	return nil
+}
+
+// analyzeFile returns the result and the opened input, which the rows read
+// again; the input is nil when the file could not be opened.
+func analyzeFile(name string, stdin io.Reader, opts analyzer.Options) (*analyzer.Result, *input) {
+	in, err := openInput(name, stdin)
 	if err != nil {
 		return &analyzer.Result{File: name, Error: err.Error()}, nil
 	}
-	return analyzer.Analyze(name, f, opts), f
+	return analyzer.Analyze(name, in.r, opts), in
+}
+
+// displayName is how messages name an operand.
+func displayName(name string) string {
+	if name == stdinName {
+		return "standard input"
+	}
+	return name
 }
 
 func analyzeOptions(osName, ephemeral string, timeWait time.Duration) (analyzer.Options, error) {
@@ -144,7 +164,9 @@ func presetNames() string {
 	return strings.Join(names, ", ")
 }
 
-func printHuman(w io.Writer, res *analyzer.Result, f *os.File, opts analyzer.Options) {
+// printHuman prints a file's summary and its flagged frames; src is the
+// capture, read again for the rows.
+func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyzer.Options) {
 	info := res.Info()
 	format := info.Format
 	if info.Compressed {
@@ -152,10 +174,11 @@ func printHuman(w io.Writer, res *analyzer.Result, f *os.File, opts analyzer.Opt
 	}
 	fmt.Fprintf(w, "%s\n", res.File)
 	if format != "" {
-		fmt.Fprintf(w, "  format        %s; link types: %s\n", format, strings.Join(res.LinkTypes(), ", "))
+		links := res.LinkTypes()
+		fmt.Fprintf(w, "  format        %s; %s: %s\n", format, plural(len(links), "link type"), strings.Join(links, ", "))
 	}
-	fmt.Fprintf(w, "  packets       %d over %s\n", res.Packets, res.Duration().Round(time.Microsecond))
-	fmt.Fprintf(w, "  conversations %d TCP streams\n", len(res.Conversations))
+	fmt.Fprintf(w, "  read          %s over %s\n", count(res.Packets, "packet"), res.Duration().Round(time.Microsecond))
+	fmt.Fprintf(w, "  conversations %s\n", count(len(res.Conversations), "TCP stream"))
 	fmt.Fprintf(w, "  preset        %s\n", opts.Rules.Preset)
 	counts := res.FlagCounts()
 	kinds := make([]string, 0, len(counts))
@@ -167,20 +190,23 @@ func printHuman(w io.Writer, res *analyzer.Result, f *os.File, opts analyzer.Opt
 		kinds = []string{"none"}
 	}
 	fmt.Fprintf(w, "  flags         %s\n", strings.Join(kinds, ", "))
-	if res.Error != "" {
+	switch {
+	case res.Error != "" && res.Packets > 0:
 		fmt.Fprintf(w, "  error         %s (everything before it is analyzed)\n", res.Error)
+	case res.Error != "":
+		fmt.Fprintf(w, "  error         %s\n", res.Error)
 	}
-	printFlags(w, res, f)
+	printFlags(w, res, src)
 	fmt.Fprintln(w)
 }
 
-func printFlags(w io.Writer, res *analyzer.Result, f *os.File) {
+func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt) {
 	last := 0
 	for _, fl := range res.Flags {
 		if fl.Frame != last {
 			last = fl.Frame
 			fmt.Fprintln(w)
-			printRow(w, res, f, fl.Frame)
+			printRow(w, res, src, fl.Frame)
 		}
 		fmt.Fprintf(w, "    %s %s", strings.ToUpper(string(fl.Severity)), fl.Kind)
 		if fl.Class != "" {
@@ -195,11 +221,7 @@ func printFlags(w io.Writer, res *analyzer.Result, f *os.File) {
 	}
 }
 
-func printRow(w io.Writer, res *analyzer.Result, f *os.File, n int) {
-	var src io.ReaderAt
-	if f != nil {
-		src = f
-	}
+func printRow(w io.Writer, res *analyzer.Result, src io.ReaderAt, n int) {
 	row, err := res.Row(src, n)
 	if err != nil {
 		fmt.Fprintf(w, "  %6d  (cannot show the frame: %v)\n", n, err)
@@ -208,4 +230,17 @@ func printRow(w io.Writer, res *analyzer.Result, f *os.File, n int) {
 	rel := time.Duration(row.Time - res.FirstTime).Seconds()
 	fmt.Fprintf(w, "  %6d %12.6f  %s → %s  %s  %d  %s\n", row.Number, rel, row.Source, row.Destination,
 		row.Protocol, row.Length, row.Info)
+}
+
+// count is "1 packet", "2 packets".
+func count(n int, noun string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, noun))
+}
+
+// plural is the noun for n of them; every noun printed takes an s.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }

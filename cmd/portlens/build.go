@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,35 +18,56 @@ import (
 	"github.com/portlens/portlens/app"
 )
 
-func init() { commands["build"] = runBuild }
+func init() {
+	commands["build"] = command{runBuild, "write the static site (the browser app) to a directory"}
+}
 
-func runBuild(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runBuild(args []string, e env) int {
+	fl := newFlags("build", "", `Write the static site (the browser app) to a directory, for any static host.`)
 	var o siteOptions
-	fs.StringVar(&o.Out, "out", "dist", "directory to write the static site to")
-	fs.StringVar(&o.Web, "web", "web", "the web directory (app.wasm, icons, styles, samples)")
-	fs.StringVar(&o.Base, "base", "", "the sub-path the site will be served under, e.g. /portlens (default: the root of the host)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	fl.StringVar(&o.Out, "out", "dist", "`directory` to write the static site to")
+	fl.StringVar(&o.Web, "web", "", "a web `directory` (app.wasm, icons, styles, samples) to build from instead of the one built into portlens")
+	fl.StringVar(&o.Base, "base", "", "the `sub-path` the site will be served under, e.g. /portlens (default: the root of the host)")
+	operands, status, ok := fl.parse(args, e)
+	if !ok {
+		return status
+	}
+	if len(operands) > 0 {
+		return fl.fail(e, "unexpected argument %q (the directory is given with --out)", operands[0])
 	}
 	if err := buildSite(o); err != nil {
-		fmt.Fprintln(stderr, "portlens build:", err)
+		fmt.Fprintln(e.stderr, "portlens build:", err)
 		return exitUsage
 	}
 	where := "the root of a host"
 	if b := cleanBase(o.Base); b != "" {
 		where = b + "/"
 	}
-	fmt.Fprintf(stdout, "portlens: static site written to %s, to be served at %s\n", o.Out, where)
+	fmt.Fprintf(e.stdout, "portlens: static site written to %s, to be served at %s\n", o.Out, where)
 	return exitOK
 }
 
 // siteOptions say what to build and where it will be served.
 type siteOptions struct {
-	Out, Web string
-	Base     string // sub-path, "" for the root
-	Version  string // "" for the hash of app.wasm (tests force a new one)
+	Out     string
+	Web     string // a web directory; "" for the one built into the binary
+	Base    string // sub-path, "" for the root
+	Version string // "" for the hash of app.wasm (tests force a new one)
+}
+
+// errNoSite says how to get a binary that can build the site.
+var errNoSite = errors.New("this portlens was built without the browser app: build it with 'make build' " +
+	"(it copies web/ and app.wasm into the binary), or give a web directory with --web")
+
+// webFS is the web directory the site is built from.
+func (o siteOptions) webFS() (fs.FS, error) {
+	if o.Web != "" {
+		return os.DirFS(o.Web), nil
+	}
+	if embeddedWeb == nil {
+		return nil, errNoSite
+	}
+	return embeddedWeb, nil
 }
 
 // cleanBase is the sub-path as "/a/b", or "" for the root.
@@ -61,10 +81,16 @@ func cleanBase(base string) string {
 // buildSite writes the static site: go-app's pages and scripts, a copy of
 // the web directory, and a .gz twin of every compressible file.
 func buildSite(o siteOptions) error {
-	wasm := filepath.Join(o.Web, "app.wasm")
-	version, size, err := wasmVersion(wasm)
+	web, err := o.webFS()
 	if err != nil {
-		return fmt.Errorf("%w (run 'make wasm' first)", err)
+		return err
+	}
+	version, size, err := wasmVersion(web)
+	if err != nil {
+		if o.Web != "" {
+			err = fmt.Errorf("%s: %w (run 'make wasm' first)", o.Web, err)
+		}
+		return err
 	}
 	if o.Version != "" {
 		version = o.Version
@@ -80,7 +106,7 @@ func buildSite(o siteOptions) error {
 	if err := fixManifest(filepath.Join(o.Out, "manifest.webmanifest")); err != nil {
 		return err
 	}
-	if err := copyTree(filepath.Join(o.Out, "web"), o.Web); err != nil {
+	if err := copyTree(filepath.Join(o.Out, "web"), web); err != nil {
 		return err
 	}
 	return precompress(o.Out)
@@ -109,8 +135,8 @@ func fixManifest(path string) error {
 
 // wasmVersion names a build by its content: the same app.wasm keeps the
 // same version, so a rebuild of unchanged code does not empty caches.
-func wasmVersion(path string) (string, int64, error) {
-	f, err := os.Open(path)
+func wasmVersion(web fs.FS) (string, int64, error) {
+	f, err := web.Open("app.wasm")
 	if err != nil {
 		return "", 0, err
 	}
@@ -123,25 +149,25 @@ func wasmVersion(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], n, nil
 }
 
-func copyTree(dst, src string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+// copyTree copies the web directory src into dst.
+func copyTree(dst string, src fs.FS) error {
+	return fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
+		target := filepath.Join(dst, filepath.FromSlash(path))
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
 		if filepath.Ext(path) == ".gz" && compressible(strings.TrimSuffix(path, ".gz")) {
 			return nil // stale twins: rebuilt by precompress
 		}
-		return copyFile(target, path)
+		return copyFile(target, src, path)
 	})
 }
 
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
+func copyFile(dst string, src fs.FS, name string) error {
+	in, err := src.Open(name)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,20 +20,7 @@ import (
 // TestBuildSubPath builds a site for /portlens from a stand-in web
 // directory and serves it as a static host would.
 func TestBuildSubPath(t *testing.T) {
-	web := t.TempDir()
-	for name, data := range map[string]string{
-		"app.wasm":                    strings.Repeat("\x00asm wasm ", 500),
-		"portlens.css":                strings.Repeat("body { margin: 0 }\n", 100),
-		"samples/seed-rst-storm.pcap": "capture",
-	} {
-		p := filepath.Join(web, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	web := standinWeb(t)
 	out := t.TempDir()
 	if err := buildSite(siteOptions{Out: out, Web: web, Base: "/portlens/"}); err != nil {
 		t.Fatal(err)
@@ -108,4 +99,97 @@ func TestBuildSubPath(t *testing.T) {
 	if r := get("/portlens/embed", false); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("/portlens/embed: %s %s", r.Status, r.Header.Get("Content-Type"))
 	}
+}
+
+// standinWeb is a small web directory: a fake app.wasm, a style, a sample.
+func standinWeb(t *testing.T) string {
+	web := t.TempDir()
+	for name, data := range map[string]string{
+		"app.wasm":                    strings.Repeat("\x00asm wasm ", 500),
+		"portlens.css":                strings.Repeat("body { margin: 0 }\n", 100),
+		"samples/seed-rst-storm.pcap": "capture",
+	} {
+		p := filepath.Join(web, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return web
+}
+
+// withEmbeddedWeb makes web the directory built into the binary (nil: a
+// binary built without it) for the rest of the test.
+func withEmbeddedWeb(t *testing.T, web fs.FS) {
+	saved := embeddedWeb
+	embeddedWeb = web
+	t.Cleanup(func() { embeddedWeb = saved })
+}
+
+// TestBuildEmbedded: without --web, the site comes from the web directory
+// built into the binary, and is the same as from that directory on disk.
+func TestBuildEmbedded(t *testing.T) {
+	web := standinWeb(t)
+	withEmbeddedWeb(t, os.DirFS(web))
+	fromDisk, embedded := t.TempDir(), t.TempDir()
+	if err := buildSite(siteOptions{Out: fromDisk, Web: web}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, status := runCLI(t, "build", "--out", embedded)
+	if status != exitOK || errOut != "" || !strings.Contains(out, "static site written to "+embedded) {
+		t.Fatalf("status %d, %q, stderr %q", status, out, errOut)
+	}
+	want, got := siteFiles(t, fromDisk), siteFiles(t, embedded)
+	if len(got) < 10 || !maps.Equal(got, want) {
+		t.Errorf("the site from the binary's web directory differs from the one from disk:\n%v\nwant:\n%v", got, want)
+	}
+}
+
+// TestNoEmbeddedSite: a binary built without the web directory says how
+// to build one that has it.
+func TestNoEmbeddedSite(t *testing.T) {
+	withEmbeddedWeb(t, nil)
+	for _, args := range [][]string{{"build", "--out", t.TempDir()}, {"serve", "--addr", "127.0.0.1:0"}} {
+		out, errOut, status := runCLI(t, args...)
+		if status != exitUsage || out != "" || !strings.Contains(errOut, "built without the browser app: build it with 'make build'") {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, status, out, errOut)
+		}
+	}
+	// A web directory given with --web still works, and one without
+	// app.wasm says what to run.
+	out := t.TempDir()
+	if _, errOut, status := runCLI(t, "build", "--out", out, "--web", standinWeb(t)); status != exitOK {
+		t.Errorf("--web: status %d, %s", status, errOut)
+	}
+	empty := t.TempDir()
+	if _, errOut, status := runCLI(t, "build", "--out", out, "--web", empty); status != exitUsage || !strings.Contains(errOut, "run 'make wasm' first") {
+		t.Errorf("--web without app.wasm: status %d, %s", status, errOut)
+	}
+}
+
+// siteFiles maps every file of a built site to its SHA-256, but pages to
+// "page": go-app writes a tag's attributes in map order, which changes
+// from one run to the next.
+func siteFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		sum := sha256.Sum256(data)
+		files[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:8])
+		if strings.HasSuffix(path, ".html") || strings.HasSuffix(path, ".html.gz") {
+			files[filepath.ToSlash(rel)] = "page"
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -18,39 +19,67 @@ import (
 	"github.com/portlens/portlens/app"
 )
 
-func init() { commands["serve"] = runServe }
+func init() {
+	commands["serve"] = command{runServe, "serve the browser app on this computer"}
+}
 
-func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (the next free port is tried when the default is taken)")
-	out := fs.String("out", "dist", "directory to write the static site to before serving it")
-	web := fs.String("web", "web", "the web directory (app.wasm, icons, styles, samples)")
-	base := fs.String("base", "", "serve the site under this sub-path, e.g. /portlens, as a project page would be")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+func runServe(args []string, e env) int {
+	fl := newFlags("serve", "", `Build the static site (the browser app) and serve it on this computer, until
+interrupted (Ctrl-C).`)
+	addr := fl.String("addr", "127.0.0.1:8000", "`address` to listen on; when it is the default and taken, the next free port")
+	out := fl.String("out", "", "`directory` to write the site to (default: a temporary directory, removed when serve stops)")
+	web := fl.String("web", "", "a web `directory` (app.wasm, icons, styles, samples) to build from instead of the one built into portlens")
+	base := fl.String("base", "", "serve the site under this `sub-path`, e.g. /portlens, as a project page would be")
+	operands, status, ok := fl.parse(args, e)
+	if !ok {
+		return status
+	}
+	if len(operands) > 0 {
+		return fl.fail(e, "unexpected argument %q", operands[0])
 	}
 	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "addr" })
-
-	if err := buildSite(siteOptions{Out: *out, Web: *web, Base: *base}); err != nil {
-		fmt.Fprintln(stderr, "portlens serve:", err)
-		return exitUsage
-	}
-	ln, err := listen(*addr, !explicit)
-	if err != nil {
-		fmt.Fprintln(stderr, "portlens serve:", err)
-		return exitUsage
-	}
-	if got := ln.Addr().String(); got != *addr {
-		fmt.Fprintf(stdout, "portlens: %s is taken, using %s\n", *addr, got)
-	}
-	fmt.Fprintf(stdout, "portlens: serving %s at http://%s%s/ (Ctrl-C to stop)\n", *out, ln.Addr(), cleanBase(*base))
-	if err := http.Serve(ln, underBase(cleanBase(*base), siteHandler(*out, nil))); err != nil {
-		fmt.Fprintln(stderr, "portlens serve:", err)
+	fl.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "addr" })
+	if err := serve(e, siteOptions{Out: *out, Web: *web, Base: *base}, *addr, !explicit); err != nil {
+		fmt.Fprintln(e.stderr, "portlens serve:", err)
 		return exitUsage
 	}
 	return exitOK
+}
+
+// serve builds the site and serves it until SIGINT or SIGTERM; a
+// temporary site directory is removed then.
+func serve(e env, o siteOptions, addr string, next bool) error {
+	if o.Out == "" {
+		dir, err := os.MkdirTemp("", "portlens-site-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.Out = dir
+	}
+	if err := buildSite(o); err != nil {
+		return err
+	}
+	ln, err := listen(addr, next)
+	if err != nil {
+		return err
+	}
+	if got := ln.Addr().String(); next && got != addr {
+		fmt.Fprintf(e.stdout, "portlens: %s is taken, using %s\n", addr, got)
+	}
+	fmt.Fprintf(e.stdout, "portlens: serving %s at http://%s%s/ (Ctrl-C to stop)\n", o.Out, ln.Addr(), cleanBase(o.Base))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: underBase(cleanBase(o.Base), siteHandler(o.Out, nil))}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "portlens: stopped")
+	return nil
 }
 
 // listen opens addr, or with next the first free port after it.

@@ -19,6 +19,7 @@ func main() {
 	packets := flag.Int("packets", 1_000_000, "number of packets")
 	out := flag.String("out", "", "output pcap file (required)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	ng := flag.Bool("pcapng", false, "write pcapng (EPBs with an epb_flags option) instead of pcap")
 	flag.Parse()
 	if *out == "" || *packets < 0 {
 		flag.Usage()
@@ -26,7 +27,7 @@ func main() {
 	}
 	f, err := os.Create(*out)
 	if err == nil {
-		err = benchcap.Write(f, benchcap.Config{Packets: *packets, Seed: *seed})
+		err = benchcap.Write(f, benchcap.Config{Packets: *packets, Seed: *seed, PcapNG: *ng})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

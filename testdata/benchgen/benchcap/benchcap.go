@@ -22,6 +22,11 @@ import (
 type Config struct {
 	Packets int    // exactly this many packets
 	Seed    uint64 // same seed, same file
+	// PcapNG writes a pcapng file instead of a pcap: the same packets,
+	// each in an Enhanced Packet Block carrying an epb_flags option (as
+	// dumpcap writes them), so packet data is followed by more bytes of
+	// its block, which is what readers get wrong at buffer boundaries.
+	PcapNG bool
 }
 
 // Bytes returns the capture of n packets with the default seed.
@@ -36,6 +41,9 @@ func Bytes(n int) []byte {
 func Write(w io.Writer, cfg Config) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	g := newGen(cfg.Seed)
+	if cfg.PcapNG {
+		return writeNG(bw, g, cfg.Packets)
+	}
 	hdr := make([]byte, 24)
 	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
 	binary.LittleEndian.PutUint16(hdr[4:], 2)
@@ -47,6 +55,60 @@ func Write(w io.Writer, cfg Config) error {
 	}
 	for range cfg.Packets {
 		if _, err := bw.Write(g.next()); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writeNG writes the packets of g as pcapng: one section, one Ethernet
+// interface with microsecond time stamps, one EPB per packet.
+func writeNG(bw *bufio.Writer, g *gen, packets int) error {
+	le := binary.LittleEndian
+	block := func(typ uint32, body []byte) error {
+		total := uint32(12 + len(body))
+		b := le.AppendUint32(nil, typ)
+		b = le.AppendUint32(b, total)
+		b = append(b, body...)
+		b = le.AppendUint32(b, total)
+		_, err := bw.Write(b)
+		return err
+	}
+	shb := le.AppendUint32(nil, 0x1A2B3C4D)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0))
+	if err := block(0x0A0D0D0A, shb); err != nil {
+		return err
+	}
+	idb := le.AppendUint16(nil, 1) // LINKTYPE_ETHERNET
+	idb = le.AppendUint16(idb, 0)
+	idb = le.AppendUint32(idb, 262144)
+	idb = append(idb, 2, 0, 4, 0, 'e', 't', 'h', '0') // if_name
+	idb = append(idb, 9, 0, 1, 0, 6, 0, 0, 0)         // if_tsresol 10^-6
+	idb = append(idb, 0, 0, 0, 0)                     // opt_endofopt
+	if err := block(1, idb); err != nil {
+		return err
+	}
+	var body []byte
+	for range packets {
+		rec := g.next()
+		sec, usec := le.Uint32(rec[0:]), le.Uint32(rec[4:])
+		incl, orig := le.Uint32(rec[8:]), le.Uint32(rec[12:])
+		ts := uint64(sec)*1e6 + uint64(usec)
+		body = le.AppendUint32(body[:0], 0)
+		body = le.AppendUint32(body, uint32(ts>>32))
+		body = le.AppendUint32(body, uint32(ts))
+		body = le.AppendUint32(body, incl)
+		body = le.AppendUint32(body, orig)
+		body = append(body, rec[16:]...)
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		// epb_flags: inbound (1) or outbound (2), by the packet's parity.
+		body = append(body, 2, 0, 4, 0, 1+byte(sec&1), 0, 0, 0)
+		body = append(body, 0, 0, 0, 0) // opt_endofopt
+		if err := block(6, body); err != nil {
 			return err
 		}
 	}
