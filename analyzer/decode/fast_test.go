@@ -246,7 +246,15 @@ func FuzzFastPathEqualsParser(f *testing.F) {
 	t6 := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 7, ACK: true, Window: 512, DataOffset: 5}
 	t6.SetNetworkLayerForChecksum(v6)
 	ip6TCP := serializeF(f, v6, t6, gopacket.Payload("x"))
-	for _, ip := range [][]byte{ip4TCP, ip4Opts, ip4UDP, ip4VXLAN, ip6TCP} {
+	// Shapes of the long tail: a source route, an option shorter than its
+	// fields, TCP headers of 16 bytes and with a bad data offset.
+	ip4Route := withOptions(ip4TCP, []byte{1, 0x83, 7, 4, 203, 0, 113, 10})
+	ip4Alert := withOptions(ip4TCP, []byte{0x94, 2, 0, 0})
+	ip4Short := bytes.Clone(ip4TCP[:36])
+	ip4Short[3] = 36
+	ip4Bogus := bytes.Clone(ip4TCP)
+	ip4Bogus[32] = 0x30
+	for _, ip := range [][]byte{ip4TCP, ip4Opts, ip4UDP, ip4VXLAN, ip6TCP, ip4Route, ip4Alert, ip4Short, ip4Bogus} {
 		add(capture.LinkRaw, ip)
 		add(capture.LinkEthernet, append(ethHeader(ip), ip...))
 		add(capture.LinkEthernet, append(vlanHeader(ip, 2), ip...))
