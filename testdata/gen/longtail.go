@@ -20,6 +20,7 @@ func longtailCaptures() []capture {
 		{name: "tunnel-erspan-type2.pcap", desc: "ERSPAN type II (GRE with sequence number, 8-byte header); reuse after FIN", build: mirrored(v4(reuseAfterFIN, 47021, 443), erspanTypeII)},
 		{name: "tunnel-erspan-type3.pcap", desc: "ERSPAN type III (GRE 0x22EB, 12-byte header, platform subheader on every other packet); reuse after RST", build: mirrored(v4(reuseAfterRST, 47022, 443), erspanTypeIII)},
 		{name: "tunnel-erspan-variants.pcap", desc: "one SYN per port in ERSPAN headers Wireshark reads or refuses: key without sequence, 0x22EB without flags, version 3, frame type IP", build: erspanVariants},
+		{name: "tunnel-gre-fields.pcap", desc: "one SYN per port in GRE headers with a checksum, routing entries (RFC 1701), both, routing and key, and an Aruba type", build: greFields},
 		{name: "tunnel-gre-ipv6.pcap", desc: "IPv6 in GRE (protocol 0x86DD, inside the range Aruba's types sit in); reuse after FIN", build: greIPv6},
 		{name: "etag-8021br.pcap", desc: "802.1BR E-Tag (EtherType 0x893F) before IPv4; reuse after FIN", build: v4(reuseAfterFIN, 47023, 443), links: []layers.LinkType{ethETag}},
 		{name: "ip-fragments-tiny.pcap", desc: "TCP headers spanning several fragments: reuse SYN in 8-byte fragments, data in 16-byte fragments backwards, 24-byte fragments last first, IPv6 8-byte fragments", build: tinyFragments},
@@ -65,6 +66,30 @@ func erspanVariants() []pkt {
 		t.tcp(time.Second, c.syn())
 	}
 	return mirrored(func() []pkt { return t.pkts }, func(i int) []byte { return heads[i](i) })()
+}
+
+// greFields: lone SYNs on ports 42000 up, in GRE headers whose optional
+// fields a decoder must skip: checksum and offset (C), source route
+// entries up to a null one (R, which brings the checksum word too), a key;
+// the last uses an Aruba type, which Wireshark reads as 802.11, not IP.
+func greFields() []pkt {
+	cl, sv := clientServer()
+	a, b := newHost("10.255.0.1", 64), newHost("10.255.0.2", 61)
+	heads := [][]byte{
+		{0x80, 0, 0x08, 0, 0, 0, 0, 0},                                      // C
+		{0x40, 0, 0x08, 0, 0, 0, 0, 0, 0, 1, 0, 4, 10, 0, 0, 1, 0, 0, 0, 0}, // R: an entry, then the null one
+		{0x40, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0},                          // R: the null entry only
+		{0xc0, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0},                          // C and R
+		{0x60, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0},              // R and K
+		{0, 0, 0x82, 0x10}, // Aruba 0x8210
+	}
+	var t timeline
+	for i, h := range heads {
+		c := newConn(endpoint{cl, uint16(42000 + i)}, endpoint{sv, 80}, 0x1000, 0)
+		outer, _ := ipHeader(a, b, layers.IPProtocolGRE)
+		t.ip(time.Second, serialize(append(outer, gopacket.Payload(append(h, c.syn().bytes()...)))...))
+	}
+	return t.pkts
 }
 
 // greIPv6: an IPv6 conversation carried in GRE between two IPv4 routers.
