@@ -126,9 +126,9 @@ func disagreement(res *analyzer.Result, tr truth) (diff string, framesAgree int)
 		fmt.Fprintf(&b, "packets: portlens %d, Wireshark %d (error %q); ", res.Packets, tr.Packets, res.Error)
 	}
 	var reused []int
-	for _, f := range res.Flags {
+	for _, f := range res.Flags() {
 		if f.Kind == rules.ReusedPorts {
-			reused = append(reused, f.Frame)
+			reused = append(reused, int(f.Frame))
 		}
 	}
 	if !slices.Equal(reused, tr.Reused) && (len(reused) > 0 || len(tr.Reused) > 0) {
@@ -137,8 +137,8 @@ func disagreement(res *analyzer.Result, tr truth) (diff string, framesAgree int)
 	bad := 0
 	for i, want := range tr.Stream {
 		got := -2
-		if i < len(res.Frames) {
-			got = int(res.Frames[i].Stream)
+		if i < res.Frames.Len() {
+			got = res.Frames.Stream(i + 1)
 		}
 		if got == want {
 			framesAgree++
@@ -225,7 +225,7 @@ func conformance(t *testing.T, dir, truthFile string) {
 		}
 		auto := analyzer.DefaultOptions()
 		auto.Rules.Preset = "auto"
-		for _, f := range rules.Judge(res.RulesInput(), auto.Rules) {
+		for _, f := range rules.Judge(res.RulesInput(), auto.Rules).Flags {
 			kindsAuto[f.Kind]++
 		}
 		diff, fa := disagreement(res, tr)

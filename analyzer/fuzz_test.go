@@ -21,16 +21,16 @@ func FuzzAnalyze(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := analyzer.Analyze("fuzz", bytes.NewReader(data), analyzer.DefaultOptions())
-		if len(res.Frames) != res.Packets {
-			t.Fatalf("%d frames for %d packets", len(res.Frames), res.Packets)
+		if res.Frames.Len() != res.Packets {
+			t.Fatalf("%d frames for %d packets", res.Frames.Len(), res.Packets)
 		}
-		for _, fr := range res.Frames {
-			if int(fr.Stream) >= len(res.Conversations) {
-				t.Fatalf("stream %d of %d", fr.Stream, len(res.Conversations))
+		for n := 1; n <= res.Frames.Len(); n++ {
+			if s := res.Frames.Stream(n); s >= res.Conversations.Len() {
+				t.Fatalf("stream %d of %d", s, res.Conversations.Len())
 			}
 		}
-		for _, fl := range res.Flags {
-			if fl.Frame < 1 || fl.Frame > res.Packets {
+		for _, fl := range res.Flags() {
+			if fl.Frame < 1 || int(fl.Frame) > res.Packets {
 				t.Fatalf("flag on frame %d of %d", fl.Frame, res.Packets)
 			}
 		}

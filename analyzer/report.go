@@ -12,25 +12,27 @@ import (
 )
 
 // Report is the JSON document for one capture: the command's --json
-// output and the page's JSON export share it.
+// output and the page's JSON export are written by the same function,
+// Result.WriteJSON. The struct names its fields (and reads a document
+// back); the writer streams the flags and frames without holding them.
 type Report struct {
-	File          string         `json:"file"`
-	Format        string         `json:"format"`
-	Compressed    bool           `json:"compressed"`
-	LinkTypes     []string       `json:"link_types"`
-	Packets       int            `json:"packets"`
-	FirstTime     string         `json:"first_time,omitempty"`
-	LastTime      string         `json:"last_time,omitempty"`
-	Duration      float64        `json:"duration_seconds"`
-	Conversations int            `json:"conversations"`
-	Preset        string         `json:"preset"`
-	FlagCounts    map[string]int `json:"flag_counts"`
-	Flags         []rules.Flag   `json:"flags"`
-	Frames        []FrameReport  `json:"frames,omitempty"`
-	Stopped       bool           `json:"stopped,omitempty"`
-	Error         string         `json:"error"`
-	ErrorFrame    int            `json:"error_frame,omitempty"`
-	ErrorOffset   int64          `json:"error_offset,omitempty"`
+	File          string            `json:"file"`
+	Format        string            `json:"format"`
+	Compressed    bool              `json:"compressed"`
+	LinkTypes     []string          `json:"link_types"`
+	Packets       int               `json:"packets"`
+	FirstTime     string            `json:"first_time,omitempty"`
+	LastTime      string            `json:"last_time,omitempty"`
+	Duration      float64           `json:"duration_seconds"`
+	Conversations int               `json:"conversations"`
+	Preset        string            `json:"preset"`
+	FlagCounts    map[string]int    `json:"flag_counts"`
+	Flags         []rules.Explained `json:"flags"`
+	Frames        []FrameReport     `json:"frames,omitempty"`
+	Stopped       bool              `json:"stopped,omitempty"`
+	Error         string            `json:"error"`
+	ErrorFrame    int               `json:"error_frame,omitempty"`
+	ErrorOffset   int64             `json:"error_offset,omitempty"`
 }
 
 // FrameReport is one frame's stream, for --frames.
@@ -39,8 +41,8 @@ type FrameReport struct {
 	Stream int `json:"stream"`
 }
 
-// Report builds the JSON document; withFrames adds every frame's stream.
-func (r *Result) Report(opts Options, withFrames bool) Report {
+// header is the report without its flags and frames.
+func (r *Result) header(opts Options) Report {
 	rep := Report{
 		File:          r.File,
 		Format:        r.info.Format,
@@ -48,10 +50,10 @@ func (r *Result) Report(opts Options, withFrames bool) Report {
 		LinkTypes:     r.LinkTypes(),
 		Packets:       r.Packets,
 		Duration:      r.Duration().Seconds(),
-		Conversations: len(r.Conversations),
+		Conversations: r.conversations(),
 		Preset:        opts.Rules.Preset,
 		FlagCounts:    map[string]int{},
-		Flags:         r.Flags,
+		Flags:         []rules.Explained{},
 		Stopped:       r.Stopped,
 		Error:         r.Error,
 		ErrorFrame:    r.ErrorFrame,
@@ -60,35 +62,34 @@ func (r *Result) Report(opts Options, withFrames bool) Report {
 	if rep.LinkTypes == nil {
 		rep.LinkTypes = []string{}
 	}
-	if rep.Flags == nil {
-		rep.Flags = []rules.Flag{}
-	}
 	for k, n := range r.FlagCounts() {
-		rep.FlagCounts[string(k)] = n
+		rep.FlagCounts[k.String()] = n
 	}
 	if r.Packets > 0 {
 		rep.FirstTime = formatTimestamp(r.FirstTime)
 		rep.LastTime = formatTimestamp(r.LastTime)
 	}
-	if withFrames {
-		rep.Frames = make([]FrameReport, len(r.Frames))
-		for i, f := range r.Frames {
-			rep.Frames[i] = FrameReport{Frame: i + 1, Stream: int(f.Stream)}
-		}
-	}
 	return rep
+}
+
+func (r *Result) conversations() int {
+	if r.Conversations == nil {
+		return 0
+	}
+	return r.Conversations.Len()
 }
 
 func formatTimestamp(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
 
-// WriteJSON writes rep as json.Encoder (with SetEscapeHTML(false)) would,
-// byte for byte, but one flag and one frame at a time: the document is
-// never whole in memory (tens of MB for a million-packet capture).
-func (rep *Report) WriteJSON(w io.Writer) error {
-	head := *rep
-	head.Flags, head.Frames = []rules.Flag{}, nil
+// WriteJSON writes the report as json.Encoder (with SetEscapeHTML(false))
+// would write a Report holding every flag in words (and, withFrames,
+// every frame's stream), byte for byte; but one flag and one frame at a
+// time, each flag's words rendered as it is written: the document is
+// never whole in memory (hundreds of MB for a million-packet capture).
+func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
+	head := r.header(opts)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -104,29 +105,30 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	i += len(`,"flags":[`)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(doc[:i])
-	for n := range rep.Flags {
+	for n := range r.Flags() {
 		if n > 0 {
 			bw.WriteByte(',')
 		}
 		buf.Reset()
-		if err := enc.Encode(&rep.Flags[n]); err != nil {
+		e := r.Verdict.Explain(n)
+		if err := enc.Encode(&e); err != nil {
 			return err
 		}
 		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
 	bw.WriteByte(']')
-	if len(rep.Frames) > 0 {
+	if withFrames && r.Frames.Len() > 0 {
 		bw.WriteString(`,"frames":[`)
 		var b []byte
-		for n, f := range rep.Frames {
+		for n := 1; n <= r.Frames.Len(); n++ {
 			b = b[:0]
-			if n > 0 {
+			if n > 1 {
 				b = append(b, ',')
 			}
 			b = append(b, `{"frame":`...)
-			b = strconv.AppendInt(b, int64(f.Frame), 10)
+			b = strconv.AppendInt(b, int64(n), 10)
 			b = append(b, `,"stream":`...)
-			b = strconv.AppendInt(b, int64(f.Stream), 10)
+			b = strconv.AppendInt(b, int64(r.Frames.Stream(n)), 10)
 			b = append(b, '}')
 			bw.Write(b)
 		}

@@ -10,7 +10,8 @@ import (
 	"github.com/portlens/portlens/testdata/benchgen/benchcap"
 )
 
-// TestWriteJSON: the streamed document is byte for byte json.Encoder's.
+// TestWriteJSON: the streamed document is byte for byte what json.Encoder
+// writes of a Report holding every flag in words.
 func TestWriteJSON(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "captures", "*"))
 	if len(files) == 0 {
@@ -18,14 +19,22 @@ func TestWriteJSON(t *testing.T) {
 	}
 	check := func(name string, res *Result) {
 		for _, frames := range []bool{false, true} {
-			rep := res.Report(DefaultOptions(), frames)
+			rep := res.header(DefaultOptions())
+			for i := range res.Flags() {
+				rep.Flags = append(rep.Flags, res.Verdict.Explain(i))
+			}
+			if frames {
+				for n := 1; n <= res.Frames.Len(); n++ {
+					rep.Frames = append(rep.Frames, FrameReport{Frame: n, Stream: res.Frames.Stream(n)})
+				}
+			}
 			var want, got bytes.Buffer
 			enc := json.NewEncoder(&want)
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(rep); err != nil {
 				t.Fatal(err)
 			}
-			if err := rep.WriteJSON(&got); err != nil {
+			if err := res.WriteJSON(&got, DefaultOptions(), frames); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			if !bytes.Equal(got.Bytes(), want.Bytes()) {

@@ -1,35 +1,33 @@
 package analyzer
 
 import (
+	"bytes"
+	"io"
 	"net/netip"
 	"time"
 
+	"github.com/portlens/portlens/analyzer/blocks"
 	"github.com/portlens/portlens/analyzer/capture"
 	"github.com/portlens/portlens/analyzer/conv"
-	"github.com/portlens/portlens/analyzer/decode"
 	"github.com/portlens/portlens/analyzer/rules"
 )
 
-// Frame is what the analysis keeps per packet: a compact index, not the
-// packet. Rows for display are decoded again from the file on demand
-// (Result.Row), so memory grows by 16 bytes a packet whatever their size.
-type Frame struct {
-	Offset    int64 // where the packet's record starts in the capture
-	Stream    int32 // tcp.stream, -1 for frames without a TCP header
-	Transport decode.Transport
-}
-
-// Result is everything one analysis found.
+// Result is everything one analysis found. Its memory follows what the
+// capture holds (a few bytes a frame, a compact record a conversation),
+// never the bytes of the packets or the words of the flags: rows and
+// explanations are rendered when asked for.
 type Result struct {
 	File    string
 	Packets int
 	// FirstTime and LastTime bound the capture (ns since the epoch).
 	FirstTime, LastTime int64
-	Frames              []Frame
-	Conversations       []conv.Conversation
-	UDPFlows            []conv.UDPFlow
+	Frames              Frames
+	Hosts               *conv.Hosts
+	Conversations       *conv.Table // index == tcp.stream
+	UDPFlows            *blocks.List[conv.UDPFlow]
 	Associations        []conv.Association
-	Flags               []rules.Flag
+	// Verdict holds the flags, judged under Verdict.Settings().
+	Verdict *rules.Verdict
 	// Error says why reading stopped early ("" when the file was read
 	// whole); ErrorFrame and ErrorOffset say where.
 	// Stopped is set when the reading was stopped before the end (Run.Stop).
@@ -38,21 +36,28 @@ type Result struct {
 	ErrorFrame  int
 	ErrorOffset int64
 
-	undecoded int    // frames of a link type with no decoder
-	spilled   []byte // packet heads, for compressed captures (see spill)
+	undecoded int // frames of a link type with no decoder
 	info      capture.Info
 	reader    *capture.Reader
+	// kept is a small compressed capture's decompressed bytes, which rows
+	// are read from (capture.Reader.Decompressed).
+	kept *bytes.Reader
+	// The rows' reading position, reused while frames are asked for in
+	// increasing order: cursor's next frame is cursorFrame+1 of cursorSrc.
+	cursor      *capture.Cursor
+	cursorFrame int
+	cursorSrc   io.ReaderAt
 }
 
 // Judge (re)runs the rules with new options, without reading again.
 func (r *Result) Judge(opts Options) {
-	r.Flags = r.Flagged(opts)
+	r.Verdict = r.Judged(opts)
 }
 
-// Flagged runs the rules with opts and returns their flags, leaving
-// r.Flags as it is: a page can judge in the background and swap the
-// flags in at once.
-func (r *Result) Flagged(opts Options) []rules.Flag {
+// Judged runs the rules with opts and returns their verdict, leaving
+// r.Verdict as it is: a page can judge in the background and swap the
+// verdict in at once.
+func (r *Result) Judged(opts Options) *rules.Verdict {
 	in := r.RulesInput()
 	if opts.Pause != nil {
 		in.Pacer = &rules.Pacer{Pause: opts.Pause}
@@ -62,15 +67,54 @@ func (r *Result) Flagged(opts Options) []rules.Flag {
 
 // RulesInput is what the trackers recorded, for the rules.
 func (r *Result) RulesInput() *rules.Input {
-	return &rules.Input{Conversations: r.Conversations, UDPFlows: r.UDPFlows,
+	return &rules.Input{Hosts: r.Hosts, Conversations: r.Conversations, UDPFlows: r.UDPFlows,
 		Associations: r.Associations, End: r.LastTime}
+}
+
+// Flags are the verdict's flags, in frame order.
+func (r *Result) Flags() []rules.Flag {
+	if r.Verdict == nil {
+		return nil
+	}
+	return r.Verdict.Flags
+}
+
+// FlagsOf returns the flags raised on frame n.
+func (r *Result) FlagsOf(n int) []rules.Flag {
+	if r.Verdict == nil {
+		return nil
+	}
+	lo, hi := r.Verdict.Of(n)
+	return r.Verdict.Flags[lo:hi:hi]
+}
+
+// ExplainedOf returns frame n's flags in words.
+func (r *Result) ExplainedOf(n int) []rules.Explained {
+	if r.Verdict == nil {
+		return nil
+	}
+	lo, hi := r.Verdict.Of(n)
+	out := make([]rules.Explained, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, r.Verdict.Explain(i))
+	}
+	return out
 }
 
 // Hosts returns every TCP host's preset under opts, with what auto
 // inferred and from how many connections.
-func (r *Result) Hosts(opts Options) map[netip.Addr]rules.HostPreset {
+func (r *Result) HostPresets(opts Options) map[netip.Addr]rules.HostPreset {
+	if r.Verdict != nil && r.Verdict.Settings() == opts.Rules.Normalized() {
+		return r.Verdict.HostPresets()
+	}
 	return rules.ResolveHosts(r.RulesInput(), opts.Rules)
 }
+
+// Conversation returns tcp.stream s.
+func (r *Result) Conversation(s int) *conv.Conversation { return r.Conversations.At(s) }
+
+// AddrPort is e's address and port.
+func (r *Result) AddrPort(e conv.Endpoint) netip.AddrPort { return r.Hosts.AddrPort(e) }
 
 // Info describes the capture file's format.
 func (r *Result) Info() capture.Info { return r.info }
@@ -93,11 +137,10 @@ func (r *Result) LinkTypes() []string {
 
 // FlagCounts counts the flags by kind.
 func (r *Result) FlagCounts() map[rules.Kind]int {
-	counts := map[rules.Kind]int{}
-	for _, f := range r.Flags {
-		counts[f.Kind]++
+	if r.Verdict == nil {
+		return map[rules.Kind]int{}
 	}
-	return counts
+	return r.Verdict.Counts()
 }
 
 // Undecoded counts frames whose link type portlens cannot decode.

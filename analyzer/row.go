@@ -1,12 +1,10 @@
 package analyzer
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -31,54 +29,61 @@ type Row struct {
 	Flags       []rules.Flag
 }
 
-// spillBytes is how much of each packet a compressed capture keeps in
-// memory, since it cannot be re-read at an offset: enough for headers.
-const spillBytes = 160
-
-// spill keeps the head of a packet for captures that cannot be re-read.
-func (r *Result) spill(cp *capture.Packet) int64 {
-	off := int64(len(r.spilled))
-	data := cp.Data[:min(len(cp.Data), spillBytes)]
-	var hdr [18]byte
-	binary.LittleEndian.PutUint64(hdr[0:], uint64(cp.Time))
-	binary.LittleEndian.PutUint32(hdr[8:], uint32(cp.Length))
-	binary.LittleEndian.PutUint32(hdr[12:], uint32(cp.Link))
-	binary.LittleEndian.PutUint16(hdr[16:], uint16(len(data)))
-	r.spilled = append(r.spilled, hdr[:]...)
-	r.spilled = append(r.spilled, data...)
-	return off
-}
-
-func (r *Result) unspill(off int64) capture.Packet {
-	b := r.spilled[off:]
-	n := int(binary.LittleEndian.Uint16(b[16:]))
-	return capture.Packet{
-		Time:   int64(binary.LittleEndian.Uint64(b[0:])),
-		Length: int(binary.LittleEndian.Uint32(b[8:])),
-		Link:   capture.LinkType(binary.LittleEndian.Uint32(b[12:])),
-		Data:   b[18 : 18+n],
-		Offset: off,
+// source returns what rows are read from: the caller's file, or the
+// decompressed bytes a small gzip capture kept in memory.
+func (r *Result) source(src io.ReaderAt) io.ReaderAt {
+	if r.kept != nil {
+		return r.kept
 	}
+	return src
 }
 
-// Packet returns frame n (1-based) as captured: from memory for a
-// compressed capture, else read again from src, the same file.
+// Packet returns frame n (1-based) as captured, read again from src, the
+// same file the analysis read (for a gzip capture, the compressed file).
+// Its Data is valid until the next call. Frames asked for in increasing
+// order are read in one pass.
 func (r *Result) Packet(src io.ReaderAt, n int) (capture.Packet, error) {
-	if n < 1 || n > len(r.Frames) {
-		return capture.Packet{}, fmt.Errorf("no frame %d (the capture has %d)", n, len(r.Frames))
+	if n < 1 || n > r.Frames.Len() {
+		return capture.Packet{}, fmt.Errorf("no frame %d (the capture has %d)", n, r.Frames.Len())
 	}
-	off := r.Frames[n-1].Offset
-	if r.info.Compressed {
-		return r.unspill(off), nil
-	}
+	src = r.source(src)
 	if r.reader == nil || src == nil {
 		return capture.Packet{}, errors.New("the capture is not available to read again")
 	}
-	p, err := r.reader.PacketAt(src, off)
-	if err != nil {
-		return capture.Packet{}, err
+	off, skip := r.Frames.checkpoint(n)
+	// Reading on from where the cursor is spares a seek (and, in a gzip
+	// capture, decompressing from the start again).
+	if r.cursor == nil || r.cursorSrc != src || r.cursorFrame >= n || n-r.cursorFrame > skip+1 {
+		if r.cursor == nil {
+			open := r.reader.CursorAt
+			if r.kept != nil {
+				open = r.reader.DecompressedCursorAt
+			}
+			c, err := open(src, off)
+			if err != nil {
+				return capture.Packet{}, err
+			}
+			r.cursor = c
+		} else if err := r.cursor.Seek(src, off); err != nil {
+			r.cursor = nil
+			return capture.Packet{}, err
+		}
+		r.cursorFrame, r.cursorSrc = n-skip-1, src
 	}
-	return *p, nil
+	for {
+		p, err := r.cursor.Next()
+		if err != nil {
+			r.cursor = nil
+			if err == io.EOF {
+				err = fmt.Errorf("frame %d lies beyond the end of the file read again", n)
+			}
+			return capture.Packet{}, err
+		}
+		r.cursorFrame++
+		if r.cursorFrame == n {
+			return *p, nil
+		}
+	}
 }
 
 // Row decodes frame n again for display.
@@ -88,7 +93,7 @@ func (r *Result) Row(src io.ReaderAt, n int) (Row, error) {
 		return Row{}, err
 	}
 	row := Row{Number: n, Time: cp.Time, Length: cp.Length, Captured: len(cp.Data), Link: cp.Link,
-		Stream: int(r.Frames[n-1].Stream), Flags: r.FlagsOf(n)}
+		Stream: r.Frames.Stream(n), Flags: r.FlagsOf(n)}
 	_ = decode.NewDecoder().Decode(cp.Link, cp.Data, &row.Packet)
 	p := &row.Packet
 	row.Source, row.Destination = addrString(p.OuterSrc), addrString(p.OuterDst)
@@ -115,22 +120,6 @@ func addrString(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
-}
-
-// FlagsOf returns the flags raised on frame n.
-// The rules return flags sorted by frame, so this is a binary search: a
-// big capture has tens of thousands of flags and every row asks.
-func (r *Result) FlagsOf(n int) []rules.Flag {
-	fl := r.Flags
-	lo := sort.Search(len(fl), func(i int) bool { return fl[i].Frame >= n })
-	hi := lo
-	for hi < len(fl) && fl[hi].Frame == n {
-		hi++
-	}
-	if lo == hi {
-		return nil
-	}
-	return fl[lo:hi:hi]
 }
 
 // info builds a Wireshark-like Info column.
@@ -164,9 +153,9 @@ func (r *Result) tcpInfo(b *strings.Builder, row Row) {
 	p := &row.Packet
 	fmt.Fprintf(b, "%d → %d [%s] ", p.SrcPort, p.DstPort, FlagNames(p.Flags))
 	seq, ack := p.Seq, p.Ack
-	if row.Stream >= 0 && row.Stream < len(r.Conversations) {
-		c := &r.Conversations[row.Stream]
-		dir := c.DirOf(p.SrcAddrPort())
+	if row.Stream >= 0 && row.Stream < r.Conversations.Len() {
+		c := r.Conversations.At(row.Stream)
+		dir := r.Frames.At(row.Number).Dir
 		if c.BaseSet[dir] {
 			seq -= c.Base[dir]
 		}

@@ -5,9 +5,9 @@
 package analyzer
 
 import (
+	"bytes"
 	"errors"
 	"io"
-	"slices"
 
 	"github.com/portlens/portlens/analyzer/capture"
 	"github.com/portlens/portlens/analyzer/conv"
@@ -44,19 +44,18 @@ type Run struct {
 	res     *Result
 	opts    Options
 	done    bool
-	// compressed captures cannot be re-read at an offset for rows.
-	compressed bool
 }
 
 // Start begins analysing the capture read from r. A stream that is not a
 // capture at all gives a Run whose Result has Error set and no packets.
 func Start(name string, r io.Reader, opts Options) *Run {
+	hosts := conv.NewHosts()
 	run := &Run{
 		decoder: decode.NewDecoder(),
-		tracker: conv.NewTracker(),
-		udp:     conv.NewUDPTracker(),
-		sctp:    conv.NewSCTPTracker(),
-		res:     &Result{File: name},
+		tracker: conv.NewTracker(hosts),
+		udp:     conv.NewUDPTracker(hosts),
+		sctp:    conv.NewSCTPTracker(hosts),
+		res:     &Result{File: name, Hosts: hosts},
 		opts:    opts,
 	}
 	rd, err := capture.NewReader(r)
@@ -65,7 +64,6 @@ func Start(name string, r io.Reader, opts Options) *Run {
 		return run
 	}
 	run.reader = rd
-	run.compressed = rd.Info().Compressed
 	return run
 }
 
@@ -123,48 +121,48 @@ func (run *Run) add(cp *capture.Packet) {
 	if frame == 1 || cp.Time > res.LastTime {
 		res.LastTime = cp.Time
 	}
-	fr := Frame{Offset: cp.Offset, Stream: -1}
-	if run.compressed {
-		fr.Offset = res.spill(cp)
-	}
+	fr := Frame{Ref: -1}
 	p := &run.pkt
 	if err := run.decoder.Decode(cp.Link, cp.Data, p); err != nil {
 		res.undecoded++
+		fr.Undecoded = true
 	}
 	fr.Transport = p.Transport
-	fr.Stream = run.track(frame, cp, p)
+	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment
+	fr.Ref, fr.Dir = run.track(frame, cp, p)
+	if p.Transport == decode.TCP {
+		fr.Flags = p.Flags
+	}
 	if extra := run.decoder.Extra(); len(extra) > 0 {
-		fr.Stream = run.trackExtra(frame, cp, p, extra)
+		run.trackExtra(frame, cp, p, extra, &fr)
 	}
-	if len(res.Frames) == cap(res.Frames) {
-		// Double, as the tracker does: append's quarter steps would copy
-		// the index about four times over on a big capture.
-		res.Frames = slices.Grow(res.Frames, max(4096, len(res.Frames)))
-	}
-	res.Frames = append(res.Frames, fr)
+	res.Frames.add(fr, cp.Offset)
 }
 
 // track gives one transport header of a frame to its tracker and returns
-// its tcp.stream, -1 when it is not TCP.
-func (run *Run) track(frame int, cp *capture.Packet, p *decode.Packet) int32 {
+// its conversation (stream, flow or association) and its direction
+// there; -1 for a header of none.
+func (run *Run) track(frame int, cp *capture.Packet, p *decode.Packet) (int32, conv.Dir) {
 	switch p.Transport {
 	case decode.TCP:
-		return int32(run.tracker.Add(frame, cp.Time, cp.Length, p).Stream)
+		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
+		return int32(t.Stream), t.Dir
 	case decode.UDP:
-		run.udp.Add(frame, cp.Time, p)
+		flow, d := run.udp.Add(frame, cp.Time, p)
+		return int32(flow), d
 	case decode.SCTP:
-		run.sctp.Add(frame, cp.Time, p)
+		assoc, d := run.sctp.Add(frame, cp.Time, p)
+		return int32(assoc), d
 	}
-	return -1
+	return -1, conv.FromA
 }
 
 // trackExtra tracks the further transport headers of a frame (the
 // samples of an sFlow datagram after the first): Wireshark dissects each,
-// in order. It returns the frame's stream: its first TCP header's, as
-// Wireshark shows it once the whole frame is dissected, that is the
-// conversation current for those ports then (a later header of the same
-// frame may have started it).
-func (run *Run) trackExtra(frame int, cp *capture.Packet, p *decode.Packet, extra []decode.Packet) int32 {
+// in order. The frame then shows its first TCP header as Wireshark does
+// once the whole frame is dissected: in the conversation current for its
+// ports, which a later header of the same frame may have started.
+func (run *Run) trackExtra(frame int, cp *capture.Packet, p *decode.Packet, extra []decode.Packet, fr *Frame) {
 	first := p
 	for i := range extra {
 		run.track(frame, cp, &extra[i])
@@ -172,10 +170,11 @@ func (run *Run) trackExtra(frame int, cp *capture.Packet, p *decode.Packet, extr
 			first = &extra[i]
 		}
 	}
-	if first.Transport != decode.TCP {
-		return -1
+	fr.Layered = true
+	if first.Transport == decode.TCP {
+		stream, dir := run.tracker.Current(first)
+		fr.Transport, fr.Ref, fr.Dir, fr.Flags = decode.TCP, int32(stream), dir, first.Flags
 	}
-	return int32(run.tracker.Current(first))
 }
 
 // Result finishes the analysis (reading whatever is left) and judges it.
@@ -186,9 +185,12 @@ func (run *Run) Result() *Result {
 	if run.reader != nil {
 		res.info = run.reader.Info()
 		res.reader = run.reader
+		if b := run.reader.Decompressed(); b != nil {
+			res.kept = bytes.NewReader(b)
+		}
 	}
 	res.Conversations = run.tracker.Conversations()
-	res.UDPFlows = run.udp.Flows
+	res.UDPFlows = run.udp.Flows()
 	res.Associations = run.sctp.Associations
 	res.Judge(run.opts)
 	return res

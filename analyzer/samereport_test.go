@@ -64,9 +64,8 @@ func reportOf(t testing.TB, name string, r io.Reader) []byte {
 	t.Helper()
 	opts := analyzer.DefaultOptions()
 	res := analyzer.Analyze(name, r, opts)
-	rep := res.Report(opts, true)
 	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
+	if err := res.WriteJSON(&buf, opts, true); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

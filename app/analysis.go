@@ -84,12 +84,12 @@ func (p *Page) rejudge(ctx app.Context) {
 		y := newYielder()
 		defer y.Release()
 		opts.Pause = y.Paced(slice)
-		flags := res.Flagged(opts)
+		verdict := res.Judged(opts)
 		ctx.Dispatch(func(ctx app.Context) {
 			if p.s.Res != res || p.judging != id {
 				return // another capture, or newer settings, came meanwhile
 			}
-			p.s.setFlags(flags)
+			p.s.setVerdict(verdict)
 			p.announce(ctx)
 		})
 	})
@@ -151,7 +151,7 @@ func (p *Page) openURL(ctx app.Context, name, src, url string) {
 func (p *Page) announce(ctx app.Context) {
 	packets, flags, state := p.s.Packets, 0, p.s.Phase
 	if p.s.Res != nil {
-		flags = len(p.s.Res.Flags)
+		flags = len(p.s.Res.Flags())
 	}
 	ctx.Defer(func(ctx app.Context) {
 		root := app.Window().GetElementByID("portlens")

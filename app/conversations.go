@@ -25,13 +25,11 @@ type Conversations struct {
 func (c *Conversations) Render() app.UI {
 	s := c.S
 	convs := s.Res.Conversations
-	from := min(c.page*pageSize, len(convs))
-	to := min(from+pageSize, len(convs))
-	end := s.Res.LastTime
-	tw := s.Settings.Effective().TimeWait
+	from := min(c.page*pageSize, convs.Len())
+	to := min(from+pageSize, convs.Len())
 	rows := make([]app.UI, 0, to-from)
 	for i := from; i < to; i++ {
-		cv := &convs[i]
+		cv := convs.At(i)
 		client, server := cv.Client()
 		chain := summary.Chain(convs, i)
 		var chainUI app.UI = app.Text("")
@@ -55,18 +53,18 @@ func (c *Conversations) Render() app.UI {
 		}
 		rows = append(rows, app.Tr().Class(cls).DataSet("stream", i).Body(
 			app.Td().Class("num").Body(streamLink(i)),
-			app.Td().Class("mono").Text(client.String()),
-			app.Td().Class("mono").Text(server.String()),
+			app.Td().Class("mono").Text(s.Res.AddrPort(client).String()),
+			app.Td().Class("mono").Text(s.Res.AddrPort(server).String()),
 			app.Td().Class("num").Text(relTime(cv.FirstTime, s.Res.FirstTime)),
 			app.Td().Class("num").Text(span(time.Duration(cv.LastTime-cv.FirstTime))),
 			app.Td().Class("num").Text(fmt.Sprintf("%d / %d", cv.Packets[cv.ClientDir()], cv.Packets[1-cv.ClientDir()])),
-			app.Td().Text(cv.End().String()+" · "+string(summary.StateAt(cv, end, tw))),
+			app.Td().Text(cv.End().String()+" · "+string(summary.StateOf(s.Res, cv))),
 			app.Td().Body(chainUI),
 		))
 	}
 	return app.Section().ID("conversations").Class("table-view").Aria("label", "TCP conversations").Body(
 		app.P().Class("hint").Text(fmt.Sprintf("%s TCP conversations (Wireshark's tcp.stream). Packets are client → server / server → client; the state is at the capture's end, TIME_WAIT by the %s clock.",
-			thousands(len(convs)), s.Settings.Effective().Label)),
+			thousands(convs.Len()), s.Settings.Effective().Label)),
 		app.Div().Class("scroll").Body(app.Table().Body(
 			app.Caption().Class("visually-hidden").Text("TCP conversations"),
 			app.THead().Body(app.Tr().Body(
@@ -74,7 +72,7 @@ func (c *Conversations) Render() app.UI {
 			)),
 			app.TBody().Body(rows...),
 		)),
-		pager(len(convs), c.page, func(p int) { c.page = p }),
+		pager(convs.Len(), c.page, func(p int) { c.page = p }),
 	)
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/portlens/portlens/analyzer"
 	"github.com/portlens/portlens/analyzer/decode"
-	"github.com/portlens/portlens/analyzer/rules"
 )
 
 // Detail shows the selected packet: its headers, then each flag with its
@@ -56,14 +55,16 @@ func (c *Detail) Render() app.UI {
 	if row == nil {
 		return panel.Body(app.P().Class("empty").Text("Reading frame " + strconv.Itoa(n) + "…"))
 	}
-	flags := s.FlagsOf(n)
+	lo, hi := s.Res.Verdict.Of(n)
 	return panel.DataSet("frame", n).Body(
 		app.H2().Text(fmt.Sprintf("Frame %d", n)),
 		app.If(c.Compact, func() app.UI { return app.P().Class("frame-info").Text(row.Info) }),
-		app.If(len(flags) > 0, func() app.UI {
-			return app.Div().Class("flags").Body(app.Range(flags).Slice(func(i int) app.UI {
-				return c.renderFlag(flags[i])
-			}))
+		app.If(hi > lo, func() app.UI {
+			flags := make([]app.UI, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				flags = append(flags, c.renderFlag(i))
+			}
+			return app.Div().Class("flags").Body(flags...)
 		}).ElseIf(c.Compact, func() app.UI {
 			return app.P().Class("empty").Text("No flag on this frame.")
 		}),
@@ -71,15 +72,23 @@ func (c *Detail) Render() app.UI {
 	)
 }
 
-func (c *Detail) renderFlag(f rules.Flag) app.UI {
-	preset := c.S.Settings.Effective()
-	return app.Article().Class("flag "+string(f.Severity)).DataSet("kind", string(f.Kind)).Body(
+// renderFlag shows flag i of the verdict in words, rendered now.
+func (c *Detail) renderFlag(i int) app.UI {
+	v := c.S.Res.Verdict
+	f := v.Explain(i)
+	judged := "No preset: this rule does not depend on the ephemeral range."
+	if h, ok := v.JudgedBy(i); ok {
+		p := h.Preset
+		judged = "Judged by " + h.Host.String() + "'s preset: " + p.Label + ", ephemeral " + p.Ephemeral.String() +
+			", TIME_WAIT " + p.TimeWait.String() + " (" + p.Source + ")."
+	}
+	return app.Article().Class("flag "+string(f.Severity)).DataSet("kind", f.Kind.String()).Body(
 		app.H3().Body(
 			app.Span().Class("sev-icon "+string(f.Severity)).Aria("hidden", "true").Text(sevGlyph(f.Severity)),
 			app.Text(" "),
 			app.Span().Class("sev-word").Text(string(f.Severity)),
 			app.Text(" · "),
-			app.Code().Text(string(f.Kind)),
+			app.Code().Text(f.Kind.String()),
 			app.If(f.Class != "", func() app.UI { return app.Span().Class("class").Text(" · " + f.Class) }),
 		),
 		app.P().Class("message").Text(f.Message),
@@ -100,7 +109,7 @@ func (c *Detail) renderFlag(f rules.Flag) app.UI {
 		app.Details().Class("rule").Body(
 			app.Summary().Text("Rule and preset"),
 			app.P().Text(f.Rule),
-			app.P().Text("Preset: "+preset.Label+", ephemeral "+preset.Ephemeral.String()+", TIME_WAIT "+preset.TimeWait.String()+" ("+preset.Source+")."),
+			app.P().Text(judged),
 		),
 	)
 }
@@ -198,13 +207,13 @@ func (c *Detail) tcpFields(r *analyzer.Row) []kv {
 	if o.HasTS {
 		fields = append(fields, kv{"Timestamps", fmt.Sprintf("TSval %d, TSecr %d", o.TSVal, o.TSEcr)})
 	}
-	if r.Stream >= 0 && r.Stream < len(c.S.Res.Conversations) {
-		conv := &c.S.Res.Conversations[r.Stream]
+	if r.Stream >= 0 && r.Stream < c.S.Res.Conversations.Len() {
+		conv := c.S.Res.Conversation(r.Stream)
 		if conv.PrevStream >= 0 {
-			fields = append(fields, kv{"Reuses the ports of", "stream " + strconv.Itoa(conv.PrevStream)})
+			fields = append(fields, kv{"Reuses the ports of", "stream " + strconv.Itoa(int(conv.PrevStream))})
 		}
 		if conv.NextStream >= 0 {
-			fields = append(fields, kv{"Ports reused by", "stream " + strconv.Itoa(conv.NextStream)})
+			fields = append(fields, kv{"Ports reused by", "stream " + strconv.Itoa(int(conv.NextStream))})
 		}
 	}
 	return fields

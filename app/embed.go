@@ -40,7 +40,7 @@ func (c *EmbedView) renderHead() app.UI {
 	s := c.S
 	facts := ""
 	if s.Res != nil {
-		facts = plural(s.Res.Packets, "packet", "packets") + " · " + plural(len(s.Res.Flags), "flag", "flags") +
+		facts = plural(s.Res.Packets, "packet", "packets") + " · " + plural(len(s.Res.Flags()), "flag", "flags") +
 			" · " + s.Settings.Effective().Label + " preset"
 		if s.Filter.Active() {
 			facts += " · filter: " + s.Filter.Text
@@ -68,7 +68,7 @@ func (p *Page) renderEmbed() app.UI {
 	s := &p.s
 	flags := 0
 	if s.Res != nil {
-		flags = len(s.Res.Flags)
+		flags = len(s.Res.Flags())
 	}
 	return app.Div().ID("portlens").Class("page embed").
 		DataSet("state", s.Phase).

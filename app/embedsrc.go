@@ -146,7 +146,7 @@ func (p *Page) presetView() {
 		s.Filter = Filter{Text: p.embed.Filter}
 		s.applyFilter()
 	}
-	if n := p.embed.Frame; n > 0 && s.Res != nil && n <= len(s.Res.Frames) {
+	if n := p.embed.Frame; n > 0 && s.Res != nil && n <= s.Res.Frames.Len() {
 		if s.IndexOf(n) < 0 {
 			s.Filter = Filter{}
 			s.applyFilter()
@@ -177,20 +177,27 @@ func (p *Page) message(height int) EmbedMessage {
 	m := EmbedMessage{Type: "portlens:embed", Version: 1, State: s.Phase, Height: height,
 		File: s.File, Packets: s.Packets, Frame: s.Selected, Kinds: map[string]int{}, Error: s.Notice}
 	if s.Res != nil {
-		m.Flags = len(s.Res.Flags)
+		m.Flags = len(s.Res.Flags())
 		for k, n := range s.Res.FlagCounts() {
-			m.Kinds[string(k)] = n
+			m.Kinds[k.String()] = n
 		}
 		if s.Res.Error != "" {
 			m.Error = s.Res.Error
 		}
 	}
-	m.Summary = embedSummary(m, s.FlagsOf(s.Selected))
+	var first string
+	if s.Res != nil && s.Selected > 0 {
+		if lo, hi := s.Res.Verdict.Of(s.Selected); hi > lo {
+			first = s.Res.Verdict.Explain(lo).Message
+		}
+	}
+	m.Summary = embedSummary(m, first)
 	return m
 }
 
 // embedSummary is the message's one-line summary.
-func embedSummary(m EmbedMessage, frameFlags []rules.Flag) string {
+// firstFlag is the message of the selected frame's first flag, "" if none.
+func embedSummary(m EmbedMessage, firstFlag string) string {
 	if m.State == PhaseError && m.Packets == 0 {
 		return "portlens: " + m.Error
 	}
@@ -211,8 +218,8 @@ func embedSummary(m EmbedMessage, frameFlags []rules.Flag) string {
 	}
 	if m.Frame > 0 {
 		out += fmt.Sprintf("; frame %d", m.Frame)
-		if len(frameFlags) > 0 {
-			out += ": " + frameFlags[0].Message
+		if firstFlag != "" {
+			out += ": " + firstFlag
 		}
 	}
 	return out

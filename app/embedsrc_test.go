@@ -91,12 +91,12 @@ func TestSharedParams(t *testing.T) {
 
 func TestEmbedSummary(t *testing.T) {
 	m := EmbedMessage{State: PhaseDone, File: "f.pcap", Packets: 10, Flags: 4, Kinds: map[string]int{"tcp.reused_ports": 4}, Frame: 3}
-	got := embedSummary(m, []rules.Flag{{Message: "TCP port numbers reused: SYN"}})
+	got := embedSummary(m, "TCP port numbers reused: SYN")
 	if want := "f.pcap: 10 packets, 4 flags (tcp.reused_ports 4); frame 3: TCP port numbers reused: SYN"; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	m = EmbedMessage{State: PhaseError, Error: "refused to read \"x\""}
-	if got := embedSummary(m, nil); got != `portlens: refused to read "x"` {
+	if got := embedSummary(m, ""); got != `portlens: refused to read "x"` {
 		t.Errorf("got %q", got)
 	}
 }

@@ -22,15 +22,13 @@ var stateOrder = []summary.State{summary.Established, summary.SynSent, summary.H
 
 func (c *Endpoints) Render() app.UI {
 	s := c.S
-	p := s.Settings.Effective()
-	svcs := summary.Services(s.Res.Conversations, s.Res.LastTime, p.TimeWait)
-	clients := summary.Clients(s.Res.Conversations, p.Ephemeral)
+	svcs, clients := s.Services(), s.Clients()
 	svcs = svcs[:min(len(svcs), pageSize)]
 	clients = clients[:min(len(clients), pageSize)]
 	return app.Section().ID("endpoints").Class("table-view").Aria("label", "Endpoints").Body(
 		app.H2().Text("Services"),
 		app.P().Class("hint").Text("Each address:port that clients opened connections to, with the state of those connections at the end of the capture (TIME_WAIT by the "+
-			p.Label+" clock of "+p.TimeWait.String()+"). Refused: SYNs the service answered with an RST (nothing listening, or a firewall). Unanswered: SYNs with no answer at all, which point at a full listen queue or a filter."),
+			"preset of the side that closed first). Refused: SYNs the service answered with an RST (nothing listening, or a firewall). Unanswered: SYNs with no answer at all, which point at a full listen queue or a filter."),
 		app.Div().Class("scroll").Body(app.Table().ID("services").Body(
 			app.THead().Body(app.Tr().Body(th("Service"), th("Answered"), th("Connections"), th("Clients"), th("States at end"), th("Refused (RST)"), th("Unanswered SYNs"))),
 			app.TBody().Body(app.Range(svcs).Slice(func(i int) app.UI {
@@ -52,7 +50,7 @@ func (c *Endpoints) Render() app.UI {
 				return app.Tr().Body(
 					app.Td().Class("mono").Text(sv.Addr.String()),
 					app.Td().Text(answered),
-					app.Td().Class("num").Text(thousands(len(sv.Connections))),
+					app.Td().Class("num").Text(thousands(sv.Connections)),
 					app.Td().Class("num").Text(thousands(sv.Clients)),
 					app.Td().Text(strings.Join(states, ", ")),
 					app.Td().Class("num").Text(thousands(sv.Refused)),
@@ -61,13 +59,14 @@ func (c *Endpoints) Render() app.UI {
 			})),
 		)),
 		app.H2().Text("Clients"),
-		app.P().Class("hint").Text("Hosts that opened connections, and the source ports they used, judged against the ephemeral range "+p.Ephemeral.String()+"."),
+		app.P().Class("hint").Text("Hosts that opened connections, and the source ports they used, each judged against the ephemeral range of its own preset (under auto, the one inferred for it)."),
 		app.Div().Class("scroll").Body(app.Table().ID("clients").Body(
-			app.THead().Body(app.Tr().Body(th("Client"), th("Connections"), th("Distinct ports"), th("Port range used"), th("Outside ephemeral"), th("Reused"))),
+			app.THead().Body(app.Tr().Body(th("Client"), th("Preset"), th("Connections"), th("Distinct ports"), th("Port range used"), th("Outside ephemeral"), th("Reused"))),
 			app.TBody().Body(app.Range(clients).Slice(func(i int) app.UI {
 				cl := clients[i]
 				return app.Tr().Body(
 					app.Td().Class("mono").Text(cl.Addr.String()),
+					app.Td().Text(cl.Preset.Label+" "+cl.Preset.Ephemeral.String()),
 					app.Td().Class("num").Text(thousands(cl.Connections)),
 					app.Td().Class("num").Text(thousands(cl.Ports)),
 					app.Td().Class("num").Text(fmt.Sprintf("%d–%d", cl.Lo, cl.Hi)),

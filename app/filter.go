@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-
-	"github.com/portlens/portlens/analyzer/rules"
 )
 
 // Filter chooses the frames the packet list shows.
@@ -17,7 +15,7 @@ import (
 type Filter struct {
 	Text        string
 	FlaggedOnly bool
-	Kind        rules.Kind
+	Kind        string // a flag kind's name
 }
 
 // Active reports whether the filter hides anything.
@@ -27,7 +25,7 @@ func (f Filter) Active() bool {
 
 type terms struct {
 	flagged bool
-	kinds   []rules.Kind
+	kinds   []string
 	streams []int
 	addrs   []netip.Addr
 	ports   []uint16
@@ -54,7 +52,7 @@ func (f Filter) parse() terms {
 			case strings.EqualFold(val, "flagged") || val == "!":
 				t.flagged = true
 			case strings.Contains(val, ".") && !isAddr(val) && strings.ContainsAny(val, "_abcdefghijklmnopqrstuvwxyz"):
-				t.kinds = append(t.kinds, rules.Kind(val))
+				t.kinds = append(t.kinds, val)
 			case isAddr(val):
 				t.addrs = append(t.addrs, netip.MustParseAddr(val))
 			case isPort(val):
@@ -64,7 +62,7 @@ func (f Filter) parse() terms {
 				t.bad = append(t.bad, word)
 			}
 		case "kind", "flag":
-			t.kinds = append(t.kinds, rules.Kind(val))
+			t.kinds = append(t.kinds, val)
 		case "stream", "tcp.stream":
 			if n, err := strconv.Atoi(val); err == nil {
 				t.streams = append(t.streams, n)
@@ -134,7 +132,7 @@ func (f Filter) frames(s *State) []int32 {
 		}
 		return out
 	}
-	for n := 1; n <= len(s.Res.Frames); n++ {
+	for n := 1; n <= s.Res.Frames.Len(); n++ {
 		if match(n) {
 			out = append(out, int32(n))
 		}
@@ -143,7 +141,7 @@ func (f Filter) frames(s *State) []int32 {
 }
 
 func (t terms) match(s *State, n int) bool {
-	fr := s.Res.Frames[n-1]
+	fr := s.Res.Frames.At(n)
 	flags := s.FlagsOf(n)
 	if t.flagged && len(flags) == 0 {
 		return false
@@ -152,28 +150,28 @@ func (t terms) match(s *State, n int) bool {
 		ok := false
 		for _, f := range flags {
 			for _, k := range t.kinds {
-				ok = ok || f.Kind == k
+				ok = ok || f.Kind.String() == k
 			}
 		}
 		if !ok {
 			return false
 		}
 	}
-	if len(t.streams) > 0 && !containsInt(t.streams, int(fr.Stream)) {
+	if len(t.streams) > 0 && !containsInt(t.streams, fr.Stream()) {
 		return false
 	}
 	if len(t.addrs) > 0 || len(t.ports) > 0 {
-		if fr.Stream < 0 || int(fr.Stream) >= len(s.Res.Conversations) {
+		if fr.Stream() < 0 {
 			return false
 		}
-		c := &s.Res.Conversations[fr.Stream]
+		c := s.Res.Conversation(fr.Stream())
 		for _, a := range t.addrs {
-			if c.A.Addr() != a && c.B.Addr() != a {
+			if s.Res.Hosts.Addr(c.A.Host) != a && s.Res.Hosts.Addr(c.B.Host) != a {
 				return false
 			}
 		}
 		for _, p := range t.ports {
-			if c.A.Port() != p && c.B.Port() != p {
+			if c.A.Port != p && c.B.Port != p {
 				return false
 			}
 		}

@@ -35,7 +35,7 @@ func (c *FilterBar) apply(ctx app.Context, f Filter) {
 func (c *FilterBar) Render() app.UI {
 	s := c.S
 	f := s.Filter
-	count := fmt.Sprintf("%s of %s packets", thousands(s.Len()), thousands(len(s.Res.Frames)))
+	count := fmt.Sprintf("%s of %s packets", thousands(s.Len()), thousands(s.Res.Frames.Len()))
 	return app.Div().Class("filterbar").Attr("role", "search").Body(
 		app.Label().For("filter-text").Class("visually-hidden").Text("Filter packets"),
 		app.Input().ID("filter-text").Type("search").Value(f.Text).
@@ -61,7 +61,7 @@ func (c *FilterBar) Render() app.UI {
 					nf := c.S.Filter
 					nf.Kind = ""
 					c.apply(ctx, nf)
-				}).Text(string(f.Kind) + " ✕")
+				}).Text(f.Kind + " ✕")
 		}),
 		app.If(f.Active(), func() app.UI {
 			return app.Button().ID("filter-clear").Class("button small").Text("Clear").

@@ -120,7 +120,7 @@ func (p *Page) OnMount(ctx app.Context) {
 // that hides it) and switching to the packets tab.
 func (p *Page) selectFrame(n int) {
 	s := &p.s
-	if s.Res == nil || n < 1 || n > len(s.Res.Frames) {
+	if s.Res == nil || n < 1 || n > s.Res.Frames.Len() {
 		return
 	}
 	if s.IndexOf(n) < 0 {
@@ -154,7 +154,7 @@ func (p *Page) Render() app.UI {
 	s := &p.s
 	flags := 0
 	if s.Res != nil {
-		flags = len(s.Res.Flags)
+		flags = len(s.Res.Flags())
 	}
 	root := app.Div().ID("portlens").Class("page").
 		DataSet("state", s.Phase).

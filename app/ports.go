@@ -33,8 +33,7 @@ const (
 
 func (c *Ports) Render() app.UI {
 	s := c.S
-	p := s.Settings.Effective()
-	clients := summary.Clients(s.Res.Conversations, p.Ephemeral)
+	clients := s.Clients()
 	if len(clients) == 0 {
 		return app.Section().ID("ports").Body(app.P().Class("empty").Text("No TCP client in this capture."))
 	}
@@ -44,6 +43,8 @@ func (c *Ports) Render() app.UI {
 			cl = x
 		}
 	}
+	p := cl.Preset
+	points := summary.Points(s.Res, cl.Host)
 	t0, t1 := s.Res.FirstTime, s.Res.LastTime
 	if t1 <= t0 {
 		t1 = t0 + 1
@@ -66,9 +67,9 @@ func (c *Ports) Render() app.UI {
 		svg("text").Class("tick").Attr("x", f(padL)).Attr("y", f(plotH-12)).Text("0 s"),
 		svg("text").Class("tick").Attr("x", f(plotW-padR)).Attr("y", f(plotH-12)).Attr("text-anchor", "end").Text(span(s.Res.Duration())),
 	)
-	step := max(1, len(cl.Points)/maxPlotPoints)
-	for i := 0; i < len(cl.Points); i += step {
-		pt := cl.Points[i]
+	step := max(1, len(points)/maxPlotPoints)
+	for i := 0; i < len(points); i += step {
+		pt := points[i]
 		cls := "pt"
 		if pt.Reused {
 			cls += " reused"

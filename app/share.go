@@ -32,7 +32,7 @@ func SharedParams(s *State) EmbedParams {
 		terms = append(terms, "flagged")
 	}
 	if s.Filter.Kind != "" {
-		terms = append(terms, string(s.Filter.Kind))
+		terms = append(terms, s.Filter.Kind)
 	}
 	if t := strings.TrimSpace(s.Filter.Text); t != "" {
 		terms = append(terms, t)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portlens/portlens/analyzer"
 	"github.com/portlens/portlens/analyzer/rules"
+	"github.com/portlens/portlens/analyzer/summary"
 )
 
 // Phase of the page, also its root element's data-state.
@@ -55,6 +56,8 @@ type State struct {
 	decodeMu *sync.Mutex
 	// RowsRev counts rows loaded, so views waiting for rows re-render.
 	RowsRev int
+
+	derived derived
 }
 
 // Options are the analyzer's options for the current settings.
@@ -83,9 +86,9 @@ func (s *State) finish(res *analyzer.Result, src io.ReaderAt) {
 	s.Rev++
 }
 
-// setFlags swaps in the flags of a re-judgement (Page.rejudge).
-func (s *State) setFlags(flags []rules.Flag) {
-	s.Res.Flags = flags
+// setVerdict swaps in the verdict of a re-judgement (Page.rejudge).
+func (s *State) setVerdict(v *rules.Verdict) {
+	s.Res.Verdict = v
 	s.rowsMu.Lock()
 	s.rows = map[int]*analyzer.Row{} // rows carry their flags and Info text
 	s.rowsMu.Unlock()
@@ -97,9 +100,9 @@ func (s *State) setFlags(flags []rules.Flag) {
 // Result.FlagsOf's binary search, not kept in a map).
 func (s *State) index() {
 	s.flagged = s.flagged[:0]
-	for _, f := range s.Res.Flags {
-		if n := len(s.flagged); n == 0 || s.flagged[n-1] != int32(f.Frame) {
-			s.flagged = append(s.flagged, int32(f.Frame))
+	for _, f := range s.Res.Flags() {
+		if n := len(s.flagged); n == 0 || s.flagged[n-1] != f.Frame {
+			s.flagged = append(s.flagged, f.Frame)
 		}
 	}
 	s.applyFilter()
@@ -121,8 +124,8 @@ func (s *State) FlagsOf(n int) []rules.Flag {
 func (s *State) Severity(n int) rules.Severity {
 	sev := rules.Severity("")
 	for _, f := range s.FlagsOf(n) {
-		if sev == "" || f.Severity == rules.Warning {
-			sev = f.Severity
+		if sev == "" || f.Severity() == rules.Warning {
+			sev = f.Severity()
 		}
 	}
 	return sev
@@ -136,7 +139,7 @@ func (s *State) Len() int {
 	if s.view != nil {
 		return len(s.view)
 	}
-	return len(s.Res.Frames)
+	return s.Res.Frames.Len()
 }
 
 // FrameAt is the frame number of list row i (0-based).
@@ -149,7 +152,7 @@ func (s *State) FrameAt(i int) int {
 
 // IndexOf is the list row of frame n, or -1 when the filter hides it.
 func (s *State) IndexOf(n int) int {
-	if s.Res == nil || n < 1 || n > len(s.Res.Frames) {
+	if s.Res == nil || n < 1 || n > s.Res.Frames.Len() {
 		return -1
 	}
 	if s.view == nil {
@@ -210,4 +213,38 @@ func (s *State) loadRows(res *analyzer.Result, src io.ReaderAt, frames []int) {
 		}
 		s.rowsMu.Unlock()
 	}
+}
+
+// derived holds the aggregate views of the result under one verdict,
+// computed when a view first asks, not on every render.
+type derived struct {
+	verdict  *rules.Verdict
+	services []summary.Service
+	clients  []summary.Client
+}
+
+// fresh drops what was derived under another verdict.
+func (s *State) fresh() *derived {
+	if s.derived.verdict != s.Res.Verdict {
+		s.derived = derived{verdict: s.Res.Verdict}
+	}
+	return &s.derived
+}
+
+// Services are the capture's services, most connections first.
+func (s *State) Services() []summary.Service {
+	d := s.fresh()
+	if d.services == nil {
+		d.services = summary.Services(s.Res)
+	}
+	return d.services
+}
+
+// Clients are the capture's client hosts, each judged by its preset.
+func (s *State) Clients() []summary.Client {
+	d := s.fresh()
+	if d.clients == nil {
+		d.clients = summary.Clients(s.Res)
+	}
+	return d.clients
 }

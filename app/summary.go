@@ -43,7 +43,7 @@ func (c *Summary) Render() app.UI {
 	for k := range counts {
 		kinds = append(kinds, k)
 	}
-	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
 
 	return app.Section().ID("summary").Class("summary").Aria("label", "Summary").Body(
 		app.Div().Class("summary-head").Body(
@@ -57,30 +57,30 @@ func (c *Summary) Render() app.UI {
 			fact("Packets", thousands(res.Packets)),
 			fact("First packet", start),
 			fact("Span", spanText),
-			fact("TCP conversations", thousands(len(res.Conversations))),
+			fact("TCP conversations", thousands(res.Conversations.Len())),
 			fact("Read in", span(s.Elapsed)+" · "+humanBytes(readBytes(s))),
 		),
 		app.Div().Class("flag-kinds").Attr("role", "group").Aria("label", "Flags by kind").Body(
-			app.If(len(res.Flags) == 0, func() app.UI {
+			app.If(len(res.Flags()) == 0, func() app.UI {
 				return app.P().ID("no-flags").Class("ok").Text("No flags: no port reuse or ephemeral-port problem found with the " +
 					s.Settings.Effective().Label + " preset.")
 			}).Else(func() app.UI {
 				return app.Div().Body(
-					app.Span().Class("label").Text(plural(len(res.Flags), "flag", "flags")+":"),
+					app.Span().Class("label").Text(plural(len(res.Flags()), "flag", "flags")+":"),
 					app.Range(kinds).Slice(func(i int) app.UI {
 						k := kinds[i]
-						on := s.Filter.Kind == k
-						return app.Button().Class("kind").DataSet("kind", string(k)).Aria("pressed", on).
-							Title("Show only "+string(k)+" in the packet list").
+						on := s.Filter.Kind == k.String()
+						return app.Button().Class("kind").DataSet("kind", k.String()).Aria("pressed", on).
+							Title("Show only "+k.String()+" in the packet list").
 							OnClick(func(ctx app.Context, e app.Event) {
-								f := Filter{Kind: k}
+								f := Filter{Kind: k.String()}
 								if on {
 									f = Filter{}
 								}
 								ctx.NewActionWithValue(actionFilter, f)
 								ctx.NewActionWithValue(actionTab, TabPackets)
 							}, app.EventScope(k, on)).
-							Body(app.Span().Class("kind-name").Text(string(k)), app.Span().Class("count").Text(thousands(counts[k])))
+							Body(app.Span().Class("kind-name").Text(k.String()), app.Span().Class("count").Text(thousands(counts[k])))
 					}),
 				)
 			}),

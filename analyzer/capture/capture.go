@@ -51,13 +51,13 @@ const (
 type Reader struct {
 	src    *countingReader
 	main   stream
-	at     stream // PacketAt's own buffers, so it does not clobber Next's packet
+	at     *Cursor // PacketAt's, so it does not clobber Next's packet
+	kept   *keeper // a gzip capture's decompressed bytes, while small
 	format format
 	info   Info
 	frames int   // frames returned so far
 	err    error // sticky: once damaged, always damaged
 	pkt    Packet
-	atPkt  Packet
 	pcap   pcapFile
 	ng     ngState
 }
@@ -74,7 +74,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 			return nil, &Error{Msg: "gzip header: " + err.Error()}
 		}
 		rd.info.Compressed = true
-		rd.main.in = bufio.NewReaderSize(gz, bufSize)
+		rd.kept = &keeper{}
+		rd.main.in = bufio.NewReaderSize(&eofReader{gz, rd.kept}, bufSize)
 	} else {
 		rd.main.in = raw
 	}
@@ -129,38 +130,71 @@ func (r *Reader) Info() Info {
 func (r *Reader) BytesRead() int64 { return r.src.n }
 
 // PacketAt re-reads the packet that Next returned at offset, from ra holding
-// the same uncompressed file. It uses the interface tables Next has built,
-// so it works for any pcapng section read so far. The returned packet's
-// Data is valid until the next call to PacketAt; Next's packet is untouched.
+// the same file (compressed or not, as the file Next read). The returned
+// packet's Data is valid until the next call to PacketAt; Next's packet
+// is untouched. Reading several packets in a row is cheaper with a Cursor.
 func (r *Reader) PacketAt(ra io.ReaderAt, offset int64) (*Packet, error) {
-	if r.info.Compressed {
-		return nil, &Error{Offset: offset, Msg: "PacketAt needs an uncompressed file"}
+	if r.at == nil {
+		r.at = &Cursor{r: r}
 	}
-	if offset < 0 {
-		return nil, &Error{Offset: offset, Msg: "negative offset"}
-	}
-	sr := io.NewSectionReader(ra, offset, 1<<62)
-	if r.at.in == nil {
-		r.at.in = bufio.NewReaderSize(sr, 128<<10)
-	} else {
-		r.at.in.Reset(sr)
-	}
-	r.at.off = offset
-	r.at.frame = 0
-	var err error
-	if r.format == formatPcap {
-		if offset < r.pcap.first {
-			return nil, &Error{Offset: offset, Msg: "offset is inside the pcap file header"}
-		}
-		err = r.nextPcap(&r.at, &r.atPkt)
-		if err == io.EOF {
-			err = &Error{Offset: offset, Msg: "no packet record at this offset (end of file)"}
-		}
-	} else {
-		err = r.pcapngAt(offset)
-	}
-	if err != nil {
+	if err := r.at.Seek(ra, offset); err != nil {
 		return nil, err
 	}
-	return &r.atPkt, nil
+	p, err := r.at.Next()
+	if err == io.EOF {
+		err = &Error{Offset: offset, Msg: "no packet record at this offset (end of file)"}
+	}
+	return p, err
+}
+
+// Decompressed returns the whole decompressed stream of a gzip capture
+// that Next has read to its end, when it is small enough to have been
+// kept (KeepDecompressed bytes); nil otherwise. Rows of a small
+// compressed capture are then read from memory instead of decompressing
+// the file again.
+func (r *Reader) Decompressed() []byte {
+	if r.kept == nil || !r.kept.complete {
+		return nil
+	}
+	return r.kept.buf
+}
+
+// KeepDecompressed bounds the decompressed bytes of a gzip capture that a
+// Reader keeps in memory (Decompressed): past it, nothing is kept, so a
+// small file that inflates to gigabytes costs no memory.
+const KeepDecompressed = 32 << 20
+
+// keeper collects a stream's bytes up to a limit.
+type keeper struct {
+	buf      []byte
+	over     bool
+	complete bool
+}
+
+func (k *keeper) Write(p []byte) (int, error) {
+	if !k.over {
+		if len(k.buf)+len(p) > KeepDecompressed {
+			k.buf, k.over = nil, true
+		} else {
+			k.buf = append(k.buf, p...)
+		}
+	}
+	return len(p), nil
+}
+
+// eofReader marks the keeper complete when its reader ends cleanly.
+type eofReader struct {
+	r io.Reader
+	k *keeper
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if n > 0 {
+		e.k.Write(p[:n])
+	}
+	if err == io.EOF && !e.k.over {
+		e.k.complete = true
+	}
+	return n, err
 }

@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"io"
-	"sort"
 	"strconv"
 )
 
@@ -334,24 +333,4 @@ func (r *Reader) readSimpleBlock(sec *ngSection, blk *block, pkt *Packet) error 
 	pkt.Data, pkt.Length, pkt.Time = blk.b[12:12+caplen:12+caplen], int(origlen), 0
 	pkt.Link, pkt.Interface, pkt.Offset = iface.link, sec.first, blk.start
 	return nil
-}
-
-func (r *Reader) pcapngAt(offset int64) error {
-	secs := r.ng.sections
-	i := sort.Search(len(secs), func(i int) bool { return secs[i].offset > offset }) - 1
-	s := &r.at
-	if i < 0 {
-		return s.errorf(offset, "no pcapng section read at this offset")
-	}
-	h, err := s.peek(offset, "block header", 8)
-	if err != nil {
-		return err
-	}
-	switch u32(h, secs[i].be) {
-	case blockEPB, blockPB, blockSPB, blockCustom, blockCustomNoCopy, blockJournal:
-	default:
-		return s.errorf(offset, "no packet block at this offset")
-	}
-	_, rerr := r.readBlock(s, &secs[i], offset, h, &r.atPkt)
-	return rerr
 }

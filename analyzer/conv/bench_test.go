@@ -23,7 +23,7 @@ func BenchmarkTracker(b *testing.B) {
 	segs := benchSegments(b, 200_000)
 	m := benchcap.NewMeter(b)
 	for b.Loop() {
-		t := NewTracker()
+		t := NewTracker(NewHosts())
 		for i := range segs {
 			s := &segs[i]
 			t.Add(s.frame, s.time, s.length, &s.pkt)

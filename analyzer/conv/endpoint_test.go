@@ -6,25 +6,36 @@ import (
 	"testing"
 )
 
-func TestEndpointRoundTrip(t *testing.T) {
-	for _, s := range []string{"10.0.0.1:80", "[2001:db8::1]:443", "[::ffff:10.0.0.1]:53", "0.0.0.0:0"} {
-		ap := netip.MustParseAddrPort(s)
-		e := EndpointOf(ap)
-		if e.AddrPort() != ap || e.String() != ap.String() || e.Addr() != ap.Addr() || e.Port() != ap.Port() {
-			t.Errorf("%s: got %s (%v)", s, e, e.AddrPort())
+// Hosts numbers addresses in order of first appearance, keeps IPv4 and
+// IPv4-mapped IPv6 apart (Wireshark does), and gives them back.
+func TestHosts(t *testing.T) {
+	h := NewHosts()
+	addrs := []string{"10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1", "10.0.0.2", "fe80::1%eth0"}
+	for i, s := range addrs {
+		a := netip.MustParseAddr(s)
+		if id := h.ID(a); id != HostID(i) {
+			t.Fatalf("%s: id %d, want %d", s, id, i)
 		}
 	}
-	// IPv4 and IPv4-mapped IPv6 stay distinct, as in netip.
-	if EndpointOf(netip.MustParseAddrPort("10.0.0.1:80")) == EndpointOf(netip.MustParseAddrPort("[::ffff:10.0.0.1]:80")) {
-		t.Error("10.0.0.1 and ::ffff:10.0.0.1 compare equal")
+	for i, s := range addrs {
+		a := netip.MustParseAddr(s)
+		if id, ok := h.Find(a); !ok || id != HostID(i) || h.ID(a) != HostID(i) || h.Addr(HostID(i)) != a {
+			t.Fatalf("%s: found %d %v, want %d", s, id, ok, i)
+		}
 	}
-}
-
-// The point of Endpoint: conversation records hold no pointers, so the
-// garbage collector does not scan them.
-func TestConversationHasNoPointers(t *testing.T) {
-	if path := pointerIn(reflect.TypeOf(Conversation{}), "Conversation"); path != "" {
-		t.Fatalf("%s holds a pointer: the GC would scan every conversation", path)
+	if _, ok := h.Find(netip.MustParseAddr("10.9.9.9")); ok || h.Len() != len(addrs) {
+		t.Fatalf("Find added an address: %d", h.Len())
+	}
+	// Many IPv4 addresses: the direct-mapped cache must never answer for
+	// an address that only shares its slot.
+	for i := range 100_000 {
+		a := netip.AddrFrom4([4]byte{192, 0, byte(i >> 8), byte(i)})
+		if id := h.ID(a); h.Addr(id) != a {
+			t.Fatalf("%s: id %d is %s", a, id, h.Addr(id))
+		}
+	}
+	if got := h.AddrPort(Endpoint{Host: 1, Port: 443}); got.String() != "[2001:db8::1]:443" {
+		t.Fatalf("AddrPort: %s", got)
 	}
 }
 

@@ -90,9 +90,10 @@ func (s seg) timeOf(frame int) int64 {
 // frames as Wireshark's reference writes them, "frame:stream" with R for
 // a reused-ports flag ("1:0 2:0 3:1R"), the directions ("ABA"), and the
 // conversations.
-func track(t *testing.T, segs []seg) (frames, dirs string, convs []Conversation) {
+func track(t *testing.T, segs []seg) (frames, dirs string, convs []Conversation, hosts *Hosts) {
 	t.Helper()
-	tr := NewTracker()
+	hosts = NewHosts()
+	tr := NewTracker(hosts)
 	var fs []string
 	var ds strings.Builder
 	for i, s := range segs {
@@ -106,11 +107,15 @@ func track(t *testing.T, segs []seg) (frames, dirs string, convs []Conversation)
 		fs = append(fs, f)
 		ds.WriteString(dirName(r.Dir))
 	}
-	convs = tr.Conversations()
-	if len(convs) != tr.Len() {
-		t.Fatalf("Conversations() returned %d, Len() %d", len(convs), tr.Len())
+	n := tr.Len()
+	table := tr.Conversations()
+	if table.Len() != n {
+		t.Fatalf("Conversations() holds %d, Len() was %d", table.Len(), n)
 	}
-	return strings.Join(fs, " "), ds.String(), convs
+	for i := range n {
+		convs = append(convs, *table.At(i))
+	}
+	return strings.Join(fs, " "), ds.String(), convs, hosts
 }
 
 func dirName(d Dir) string {
@@ -120,17 +125,29 @@ func dirName(d Dir) string {
 	return "B"
 }
 
-// segment formats a Segment: "f3@3s seq=100 ack=0 tsval=7", "-" if none.
-func segment(s Segment) string {
+// segment formats a Segment: "f3@3s seq=100 ack=0 tsval=7" (tsval when
+// hasTS), "-" if none.
+func segment(s Segment, hasTS bool) string {
 	if s.Frame == 0 {
 		return "-"
 	}
 	out := fmt.Sprintf("f%d@%s seq=%d ack=%d", s.Frame, seconds(s.Time), s.Seq, s.Ack)
-	if s.HasTS {
+	if hasTS {
 		out += " tsval=" + strconv.FormatUint(uint64(s.TSVal), 10)
 	}
 	return out
 }
+
+// frameName formats a frame number: "f3", "-" if none.
+func frameName(f int32) string {
+	if f == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("f%d", f)
+}
+
+// endpoint formats e as an address and port.
+func endpoint(h *Hosts, e Endpoint) string { return h.AddrPort(e).String() }
 
 func seconds(ns int64) string {
 	if ns%1e9 == 0 {
@@ -152,8 +169,8 @@ func perDir[T any](v [2]T, set [2]bool) string {
 
 var both = [2]bool{true, true}
 
-// facts names what a conversation recorded.
-func facts(c *Conversation) map[string]string {
+// facts names what a conversation recorded, its addresses from h.
+func facts(h *Hosts, c *Conversation) map[string]string {
 	saw := []string{}
 	if c.SawRST {
 		saw = append(saw, "RST")
@@ -166,22 +183,22 @@ func facts(c *Conversation) map[string]string {
 		closed = dirName(d)
 	}
 	client, server := c.Client()
-	reusedBy := segment(c.ReusedBy)
+	reusedBy := segment(c.ReusedBy(), false)
 	if c.ReusedBySYNACK {
 		reusedBy += " (SYN/ACK)"
 	}
-	syn, synack, rst := segment(c.SYN), segment(c.SYNACK), segment(c.FirstRST)
+	syn, synack, rst := segment(c.SYN, c.SYNHasTS), segment(c.SYNACK, c.SYNACKHasTS), frameName(c.FirstRST)
 	if c.SYN.Frame > 0 {
 		syn += " from " + dirName(c.SYNDir)
 	}
 	if c.SYNACK.Frame > 0 {
 		synack += " from " + dirName(c.SYNACKDir)
 	}
-	if c.FirstRST.Frame > 0 {
+	if c.FirstRST > 0 {
 		rst += " from " + dirName(c.RSTDir)
 	}
 	return map[string]string{
-		"ends":      c.A.String() + " " + c.B.String(),
+		"ends":      endpoint(h, c.A) + " " + endpoint(h, c.B),
 		"frames":    fmt.Sprintf("%d-%d", c.FirstFrame, c.LastFrame),
 		"times":     seconds(c.FirstTime) + "-" + seconds(c.LastTime),
 		"packets":   perDir(c.Packets, both),
@@ -189,23 +206,22 @@ func facts(c *Conversation) map[string]string {
 		"base":      perDir(c.Base, c.BaseSet),
 		"saw":       strings.Join(saw, " "),
 		"syn":       syn,
-		"syns":      strconv.Itoa(c.SYNCount),
+		"syns":      strconv.Itoa(int(c.SYNCount)),
 		"synack":    synack,
-		"synacks":   strconv.Itoa(c.SYNACKCount),
-		"fin":       segment(c.FirstFIN[FromA]) + " / " + segment(c.FirstFIN[FromB]),
+		"synacks":   strconv.Itoa(int(c.SYNACKCount)),
+		"fin":       frameName(c.FirstFIN[FromA]) + " / " + frameName(c.FirstFIN[FromB]),
 		"rst":       rst,
 		"tsval":     perDir(c.LastTSVal, c.HasTS),
 		"nextseq":   perDir(c.NextSeq, both),
-		"prev":      strconv.Itoa(c.PrevStream),
-		"next":      strconv.Itoa(c.NextStream),
+		"prev":      strconv.Itoa(int(c.PrevStream)),
+		"next":      strconv.Itoa(int(c.NextStream)),
 		"reusedby":  reusedBy,
-		"icmp":      strconv.Itoa(c.ICMPErrors),
+		"icmp":      strconv.Itoa(int(c.ICMPErrors)),
 		"end":       c.End().String(),
-		"endseg":    segment(c.EndSegment()),
+		"endframe":  frameName(c.EndFrame()),
 		"closed":    closed,
-		"client":    client.String() + " -> " + server.String(),
+		"client":    endpoint(h, client) + " -> " + endpoint(h, server),
 		"clientdir": dirName(c.ClientDir()),
-		"stream":    strconv.Itoa(c.Stream),
 	}
 }
 

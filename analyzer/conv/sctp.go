@@ -1,8 +1,6 @@
 package conv
 
 import (
-	"net/netip"
-
 	"github.com/portlens/portlens/analyzer/decode"
 )
 
@@ -21,7 +19,7 @@ const (
 // puts on the packets it sends.
 type Association struct {
 	Index                 int
-	A, B                  netip.AddrPort
+	A, B                  Endpoint
 	FirstFrame, LastFrame int
 	FirstTime, LastTime   int64
 	Packets               [2]int
@@ -46,19 +44,23 @@ type Association struct {
 // a new association on the same endpoints (a restart or a new
 // association). Adding a packet to a known association allocates nothing.
 type SCTPTracker struct {
+	hosts        *Hosts
 	current      map[key]int32
 	Associations []Association
 }
 
-// NewSCTPTracker returns an empty SCTPTracker.
-func NewSCTPTracker() *SCTPTracker { return &SCTPTracker{current: make(map[key]int32)} }
+// NewSCTPTracker returns an empty SCTPTracker numbering addresses in hosts.
+func NewSCTPTracker(hosts *Hosts) *SCTPTracker {
+	return &SCTPTracker{hosts: hosts, current: make(map[key]int32)}
+}
 
-// Add records one SCTP packet (p.Transport must be SCTP).
-func (t *SCTPTracker) Add(frame int, ts int64, p *decode.Packet) {
+// Add records one SCTP packet (p.Transport must be SCTP) and returns its
+// association, -1 for a packet that is not counted.
+func (t *SCTPTracker) Add(frame int, ts int64, p *decode.Packet) (assoc int, d Dir) {
 	if p.InICMPError || p.Fragment {
-		return
+		return -1, FromA
 	}
-	src, dst := p.SrcAddrPort(), p.DstAddrPort()
+	src, dst := endpoints(t.hosts, p)
 	k := keyOf(src, dst)
 	idx, ok := t.current[k]
 	if !ok {
@@ -71,7 +73,7 @@ func (t *SCTPTracker) Add(frame int, ts int64, p *decode.Packet) {
 		idx = t.create(k, src, dst, int(old))
 		a = &t.Associations[idx]
 		dir = FromA
-		a.ReusedBy = Segment{Frame: frame, Time: ts}
+		a.ReusedBy = Segment{Frame: int32(frame), Time: ts}
 	}
 	if a.Packets[0]+a.Packets[1] == 0 {
 		a.FirstFrame, a.FirstTime = frame, ts
@@ -82,14 +84,14 @@ func (t *SCTPTracker) Add(frame int, ts int64, p *decode.Packet) {
 	case SCTPInit, SCTPInitAck:
 		if p.SCTPChunk == SCTPInit {
 			if a.Init.Frame == 0 {
-				a.Init, a.InitDir = Segment{Frame: frame, Time: ts}, dir
+				a.Init, a.InitDir = Segment{Frame: int32(frame), Time: ts}, dir
 			}
 			a.Inits++
 		}
 		a.Tag[dir], a.TagSet[dir] = p.SCTPInitiateTag, true
 	case SCTPAbort, SCTPShutdownComplete:
 		if a.End.Frame == 0 {
-			a.End, a.EndChunk = Segment{Frame: frame, Time: ts}, p.SCTPChunk
+			a.End, a.EndChunk = Segment{Frame: int32(frame), Time: ts}, p.SCTPChunk
 		}
 	}
 	// The verification tag of any packet but an INIT is the receiver's
@@ -98,9 +100,10 @@ func (t *SCTPTracker) Add(frame int, ts int64, p *decode.Packet) {
 		p.SCTPChunk != SCTPShutdownComplete && !a.TagSet[rev] {
 		a.Tag[rev], a.TagSet[rev] = p.SCTPVerTag, true
 	}
+	return int(idx), dir
 }
 
-func (t *SCTPTracker) create(k key, a, b netip.AddrPort, prev int) int32 {
+func (t *SCTPTracker) create(k key, a, b Endpoint, prev int) int32 {
 	idx := int32(len(t.Associations))
 	t.Associations = append(t.Associations, Association{Index: int(idx), A: a, B: b, Prev: prev})
 	t.current[k] = idx
@@ -108,7 +111,7 @@ func (t *SCTPTracker) create(k key, a, b netip.AddrPort, prev int) int32 {
 }
 
 // DirOf returns the direction of packets sent by src.
-func (a *Association) DirOf(src netip.AddrPort) Dir {
+func (a *Association) DirOf(src Endpoint) Dir {
 	if src == a.A {
 		return FromA
 	}

@@ -1,95 +1,48 @@
 package conv
 
 import (
-	"encoding/binary"
-	"net/netip"
-
 	"github.com/portlens/portlens/analyzer/decode"
 )
 
 // key is the unordered pair of endpoints: Wireshark's conversation key for
 // TCP has the innermost IP addresses and the ports, nothing else (no VLAN,
-// interface or time). It is 40 bytes of plain integers, no padding and no
-// pointers (netip.Addr holds one for its zone), so the map hashes it as
-// one block of memory: the tracker looks a key up for every segment.
+// interface or time). With addresses numbered by Hosts it is 12 bytes of
+// integers, which the map hashes as one block of memory.
 type key struct {
-	lo, hi [2]uint64 // the endpoints' addresses in 16-byte form
-	ports  uint32    // lo's port << 16 | hi's port
-	v4     uint32    // bit 0: lo is IPv4, bit 1: hi is IPv4 (not IPv4-mapped IPv6)
+	lo, hi HostID // lo <= hi (ports break the tie)
+	ports  uint32 // lo's port << 16 | hi's port
 }
 
-// endpoint is one side of a key, ordered by address family, address, port.
-type endpoint struct {
-	v4     uint32
-	hi, lo uint64
-	port   uint16
-}
-
-func endpointOf(ap netip.AddrPort) endpoint {
-	a := ap.Addr()
-	b := a.As16()
-	e := endpoint{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), port: ap.Port()}
-	if a.Is4() {
-		e.v4 = 1
+func keyOf(a, b Endpoint) key {
+	if b.Host < a.Host || (b.Host == a.Host && b.Port < a.Port) {
+		a, b = b, a
 	}
-	return e
-}
-
-func (e endpoint) less(f endpoint) bool {
-	switch {
-	case e.v4 != f.v4:
-		return e.v4 > f.v4 // IPv4 first, as netip orders them
-	case e.hi != f.hi:
-		return e.hi < f.hi
-	case e.lo != f.lo:
-		return e.lo < f.lo
-	}
-	return e.port < f.port
-}
-
-func keyOf(a, b netip.AddrPort) key {
-	ea, eb := endpointOf(a), endpointOf(b)
-	if eb.less(ea) {
-		ea, eb = eb, ea
-	}
-	return key{lo: [2]uint64{ea.hi, ea.lo}, hi: [2]uint64{eb.hi, eb.lo},
-		ports: uint32(ea.port)<<16 | uint32(eb.port), v4: ea.v4 | eb.v4<<1}
+	return key{lo: a.Host, hi: b.Host, ports: uint32(a.Port)<<16 | uint32(b.Port)}
 }
 
 // Tracker assigns TCP segments to conversations in frame order.
 type Tracker struct {
+	hosts *Hosts
 	// current maps each key to its most recently created conversation,
 	// the one Wireshark finds for the next packet on those ports.
 	current map[key]int32
-	// chunks hold the conversations, index == Stream, in fixed-size
-	// blocks: a growing slice of records this size would be copied again
-	// and again (a fifth of the tracker's time on short connections).
-	chunks [][]Conversation
-	n      int
+	convs   Table
 }
 
-const chunkBits = 12 // 4096 conversations a chunk
-
-func (t *Tracker) at(i int32) *Conversation {
-	return &t.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+// NewTracker returns an empty Tracker numbering addresses in hosts.
+func NewTracker(hosts *Hosts) *Tracker {
+	return &Tracker{hosts: hosts, current: make(map[key]int32)}
 }
 
 // Len is the number of conversations so far.
-func (t *Tracker) Len() int { return t.n }
+func (t *Tracker) Len() int { return t.convs.Len() }
 
-// Conversations returns every conversation in one slice (index ==
-// Stream), copied out of the tracker's blocks once the tracking is done.
-func (t *Tracker) Conversations() []Conversation {
-	out := make([]Conversation, 0, t.n)
-	for _, c := range t.chunks {
-		out = append(out, c[:min(len(c), t.n-len(out))]...)
-	}
-	return out
-}
-
-// NewTracker returns an empty Tracker.
-func NewTracker() *Tracker {
-	return &Tracker{current: make(map[key]int32)}
+// Conversations returns the conversations (index == Stream). The tracker
+// must not be used afterwards: its lookup table is dropped, as only the
+// records are needed once the reading is done.
+func (t *Tracker) Conversations() *Table {
+	t.current = nil
+	return &t.convs
 }
 
 // Result of adding one segment.
@@ -101,35 +54,40 @@ type Result struct {
 	Reused bool
 }
 
+// endpoints numbers p's transport endpoints.
+func endpoints(h *Hosts, p *decode.Packet) (src, dst Endpoint) {
+	return Endpoint{h.ID(p.Src), p.SrcPort}, Endpoint{h.ID(p.Dst), p.DstPort}
+}
+
 // Add processes one TCP segment (p.Transport must be TCP) of frame number
 // frame, captured at time t (ns), length bytes on the wire.
 func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result {
-	src, dst := p.SrcAddrPort(), p.DstAddrPort()
+	src, dst := endpoints(t.hosts, p)
 	k := keyOf(src, dst)
 	idx, ok := t.current[k]
 	if !ok {
 		idx = t.create(k, src, dst, -1)
 	}
-	c := t.at(idx)
+	c := t.convs.At(int(idx))
 	dir := c.DirOf(src)
-	res := Result{Stream: c.Stream, Dir: dir}
+	res := Result{Stream: int(idx), Dir: dir}
 
 	// Sections 3 and 4 of the reference: a SYN or SYN/ACK whose flow
 	// already has a base starts a new conversation when its sequence
 	// number differs or the old conversation saw an RST or FIN+ACK.
 	if p.Flags.Has(decode.SYN) && c.BaseSet[dir] &&
 		(p.Seq != c.Base[dir] || c.SawRST || c.SawFINACK) {
-		old := c.Stream
+		old := idx
 		idx = t.create(k, src, dst, old)
-		t.at(int32(old)).NextStream = int(idx)
-		c = t.at(idx)
+		t.convs.At(int(old)).NextStream = idx
+		c = t.convs.At(int(idx))
 		dir = FromA
-		res = Result{Stream: c.Stream, Dir: dir}
+		res = Result{Stream: int(idx), Dir: dir}
 		// Wireshark 4.4 shows no TCP analysis for a header inside another
 		// packet (an ICMP error's quote, an sFlow sample) nor for one it
 		// cannot read whole: such a SYN splits the stream, unflagged.
 		if !p.InErrorPkt() && p.TCPHeader == decode.HeaderWhole {
-			c.ReusedBy = segmentOf(frame, ts, p)
+			c.Reused = true
 			c.ReusedBySYNACK = p.Flags.Has(decode.ACK)
 			res.Reused = true
 		}
@@ -138,51 +96,40 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 	return res
 }
 
-// Current returns the stream of the conversation a segment like p finds
-// now: the most recent on its ports, -1 if none. Wireshark shows a frame's
-// streams once the whole frame is dissected, so in a frame with several
-// TCP headers (sFlow samples) each shows the conversation current after
-// the last of them.
-func (t *Tracker) Current(p *decode.Packet) int {
-	if idx, ok := t.current[keyOf(p.SrcAddrPort(), p.DstAddrPort())]; ok {
-		return int(idx)
+// Current returns the conversation a segment like p finds now (the most
+// recent on its ports; stream -1 if none) and p's direction in it.
+// Wireshark shows a frame's streams once the whole frame is dissected, so
+// in a frame with several TCP headers (sFlow samples) each shows the
+// conversation current after the last of them.
+func (t *Tracker) Current(p *decode.Packet) (stream int, dir Dir) {
+	src, dst := endpoints(t.hosts, p)
+	idx, ok := t.current[keyOf(src, dst)]
+	if !ok {
+		return -1, FromA
 	}
-	return -1
+	return int(idx), t.convs.At(int(idx)).DirOf(src)
 }
 
-func (t *Tracker) create(k key, a, b netip.AddrPort, prev int) int32 {
-	idx := int32(t.n)
-	if t.n&(1<<chunkBits-1) == 0 {
-		t.chunks = append(t.chunks, make([]Conversation, 1<<chunkBits))
-	}
-	t.n++
-	*t.at(idx) = Conversation{Stream: int(idx), A: EndpointOf(a), B: EndpointOf(b), PrevStream: prev, NextStream: -1}
-	t.current[k] = idx
-	return idx
-}
-
-// DirOf returns the direction of packets sent by src.
-func (c *Conversation) DirOf(src netip.AddrPort) Dir {
-	if EndpointOf(src) == c.A {
-		return FromA
-	}
-	return FromB
+func (t *Tracker) create(k key, a, b Endpoint, prev int32) int32 {
+	c, i := t.convs.Add()
+	*c = Conversation{A: a, B: b, PrevStream: prev, NextStream: -1}
+	t.current[k] = int32(i)
+	return int32(i)
 }
 
 func segmentOf(frame int, ts int64, p *decode.Packet) Segment {
-	return Segment{Frame: frame, Time: ts, Seq: p.Seq, Ack: p.Ack,
-		TSVal: p.Options.TSVal, HasTS: p.Options.HasTS}
+	return Segment{Frame: int32(frame), Time: ts, Seq: p.Seq, Ack: p.Ack, TSVal: p.Options.TSVal}
 }
 
 // record updates the conversation after the reuse decision: flow bases
 // (section 2), completeness (section 5), and the evidence kept for rules.
 func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decode.Packet) {
 	if c.Packets[0]+c.Packets[1] == 0 {
-		c.FirstFrame, c.FirstTime = frame, ts
+		c.FirstFrame, c.FirstTime = int32(frame), ts
 	}
-	c.LastFrame, c.LastTime = frame, ts
+	c.LastFrame, c.LastTime = int32(frame), ts
 	c.Packets[dir]++
-	c.Bytes[dir] += int64(length)
+	c.Bytes[dir] += uint64(length)
 
 	f := p.Flags
 	// A header inside another packet (ICMP error, sFlow sample) sets no
@@ -197,7 +144,7 @@ func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decod
 		c.SawFINACK = c.SawFINACK || f.Has(decode.FIN|decode.ACK)
 	}
 	if p.InICMPError { // a quoted header is not a segment the host sent again
-		c.ICMPErrors++
+		c.ICMPErrors = inc16(c.ICMPErrors)
 		return
 	}
 	c.recordEvidence(frame, ts, dir, p)
@@ -217,25 +164,33 @@ func (c *Conversation) recordBases(dir Dir, p *decode.Packet) {
 	}
 }
 
+// inc16 counts up to 65535 and stays there.
+func inc16(n uint16) uint16 {
+	if n == 0xffff {
+		return n
+	}
+	return n + 1
+}
+
 func (c *Conversation) recordEvidence(frame int, ts int64, dir Dir, p *decode.Packet) {
 	f := p.Flags
 	switch {
 	case f.Has(decode.SYN) && !f.Has(decode.ACK):
 		if c.SYN.Frame == 0 {
-			c.SYN, c.SYNDir = segmentOf(frame, ts, p), dir
+			c.SYN, c.SYNDir, c.SYNHasTS = segmentOf(frame, ts, p), dir, p.Options.HasTS
 		}
-		c.SYNCount++
+		c.SYNCount = inc16(c.SYNCount)
 	case f.Has(decode.SYN | decode.ACK):
 		if c.SYNACK.Frame == 0 {
-			c.SYNACK, c.SYNACKDir = segmentOf(frame, ts, p), dir
+			c.SYNACK, c.SYNACKDir, c.SYNACKHasTS = segmentOf(frame, ts, p), dir, p.Options.HasTS
 		}
-		c.SYNACKCount++
+		c.SYNACKCount = inc16(c.SYNACKCount)
 	}
-	if f.Has(decode.FIN) && c.FirstFIN[dir].Frame == 0 {
-		c.FirstFIN[dir] = segmentOf(frame, ts, p)
+	if f.Has(decode.FIN) && c.FirstFIN[dir] == 0 {
+		c.FirstFIN[dir] = int32(frame)
 	}
-	if f.Has(decode.RST) && c.FirstRST.Frame == 0 {
-		c.FirstRST, c.RSTDir = segmentOf(frame, ts, p), dir
+	if f.Has(decode.RST) && c.FirstRST == 0 {
+		c.FirstRST, c.RSTDir = int32(frame), dir
 	}
 	if p.Options.HasTS {
 		c.LastTSVal[dir], c.HasTS[dir] = p.Options.TSVal, true

@@ -55,7 +55,7 @@ var trackerCases = []trackerCase{
 			"syns":    "1",
 			"synack":  "f2@2s seq=500 ack=101 tsval=9 from B",
 			"synacks": "1",
-			"fin":     "f6@6s seq=111 ack=501 / f7@7s seq=501 ack=112",
+			"fin":     "f6 / f7",
 			"rst":     "-",
 			"tsval":   "8/9",
 			// seq + payload + SYN + FIN, the highest per direction.
@@ -65,11 +65,10 @@ var trackerCases = []trackerCase{
 			"reusedby":  "-",
 			"icmp":      "0",
 			"end":       "FIN",
-			"endseg":    "f6@6s seq=111 ack=501",
+			"endframe":  "f6",
 			"closed":    "A",
 			"client":    cli + " -> " + srv,
 			"clientdir": "A",
-			"stream":    "0",
 		}},
 	},
 	{
@@ -77,7 +76,7 @@ var trackerCases = []trackerCase{
 		segs:   []seg{c2s(SYN, 100, 0), c2s(SYN, 100, 0)},
 		frames: "1:0 2:0",
 		facts: map[int]map[string]string{0: {"syns": "2", "syn": "f1@1s seq=100 ack=0 from A", "base": "100/-",
-			"packets": "2/0", "nextseq": "101/0", "tsval": "-/-", "end": "open", "endseg": "-", "closed": "-", "saw": ""}},
+			"packets": "2/0", "nextseq": "101/0", "tsval": "-/-", "end": "open", "endframe": "-", "closed": "-", "saw": ""}},
 	},
 	{
 		name: "3, 4: a SYN with a new ISN starts a stream; the SYN/ACK answering it is not flagged",
@@ -103,8 +102,8 @@ var trackerCases = []trackerCase{
 		dirs:   "ABABAB",
 		facts: map[int]map[string]string{
 			// The RST/ACK's seq 0 gives its flow the base 0 - 1 = 0xFFFFFFFF.
-			0: {"base": "100/4294967295", "saw": "RST", "rst": "f2@2s seq=0 ack=101 from B", "end": "RST",
-				"endseg": "f2@2s seq=0 ack=101", "next": "1"},
+			0: {"base": "100/4294967295", "saw": "RST", "rst": "f2 from B", "end": "RST",
+				"endframe": "f2", "next": "1"},
 			1: {"prev": "0", "next": "2", "saw": "RST", "reusedby": "f3@3s seq=200 ack=0"},
 			2: {"prev": "1", "next": "-1", "reusedby": "f5@5s seq=300 ack=0", "frames": "5-6"},
 		},
@@ -124,7 +123,7 @@ var trackerCases = []trackerCase{
 		},
 		frames: "1:0 2:0 3:0 4:0 5:0 6:0 7:1R 8:1",
 		facts: map[int]map[string]string{
-			0: {"fin": "f4@4s seq=101 ack=501 / f5@5s seq=501 ack=102", "closed": "A", "end": "FIN", "saw": "FIN+ACK"},
+			0: {"fin": "f4 / f5", "closed": "A", "end": "FIN", "saw": "FIN+ACK"},
 			// A new conversation starts with neither RST nor FIN+ACK seen.
 			1: {"base": "100/900", "saw": "", "times": "7207s-7208s", "reusedby": "f7@7207s seq=100 ack=0",
 				"synack": "f8@7208s seq=900 ack=101 from B", "end": "open"},
@@ -165,7 +164,7 @@ var trackerCases = []trackerCase{
 		segs:   []seg{c2s(SYN, 100, 0), s2c(SYN|ACK, 500, 101), c2s(RST, 101, 0), s2c(SYN|ACK, 500, 101)},
 		frames: "1:0 2:0 3:0 4:1R",
 		facts: map[int]map[string]string{
-			0: {"rst": "f3@3s seq=101 ack=0 from A", "saw": "RST", "base": "100/500"},
+			0: {"rst": "f3 from A", "saw": "RST", "base": "100/500"},
 			1: {"ends": srv + " " + cli, "base": "500/100", "reusedby": "f4@4s seq=500 ack=101 (SYN/ACK)"},
 		},
 	},
@@ -204,7 +203,7 @@ var trackerCases = []trackerCase{
 		name:   "2: an RST without ACK gives its receiver no base",
 		segs:   []seg{c2s(RST, 100, 7)},
 		frames: "1:0",
-		facts:  map[int]map[string]string{0: {"base": "99/-", "saw": "RST", "rst": "f1@1s seq=100 ack=7 from A"}},
+		facts:  map[int]map[string]string{0: {"base": "99/-", "saw": "RST", "rst": "f1 from A"}},
 	},
 	{
 		name: "5: a FIN without ACK is not FIN+ACK; a FIN+ACK is",
@@ -213,21 +212,21 @@ var trackerCases = []trackerCase{
 			s2c(FIN|ACK, 500, 102), c2s(SYN, 100, 0),
 		},
 		frames: "1:0 2:0 3:0 4:0 5:1R",
-		facts: map[int]map[string]string{0: {"saw": "FIN+ACK", "fin": "f2@2s seq=101 ack=0 / f4@4s seq=500 ack=102",
-			"base": "100/499", "closed": "A", "endseg": "f2@2s seq=101 ack=0", "syns": "2"}},
+		facts: map[int]map[string]string{0: {"saw": "FIN+ACK", "fin": "f2 / f4",
+			"base": "100/499", "closed": "A", "endframe": "f2", "syns": "2"}},
 	},
 	{
 		name:   "closed first by B; an RST ends it in the end",
 		segs:   []seg{c2s(ACK, 10, 20), s2c(FIN|ACK, 20, 10), c2s(FIN|ACK, 10, 21), s2c(RST, 21, 0)},
 		frames: "1:0 2:0 3:0 4:0",
-		facts: map[int]map[string]string{0: {"closed": "B", "fin": "f3@3s seq=10 ack=21 / f2@2s seq=20 ack=10",
-			"end": "RST", "endseg": "f4@4s seq=21 ack=0", "saw": "RST FIN+ACK", "rst": "f4@4s seq=21 ack=0 from B"}},
+		facts: map[int]map[string]string{0: {"closed": "B", "fin": "f3 / f2",
+			"end": "RST", "endframe": "f4", "saw": "RST FIN+ACK", "rst": "f4 from B"}},
 	},
 	{
 		name:   "closed by B only: the end is B's FIN",
 		segs:   []seg{c2s(ACK, 10, 20), s2c(FIN|ACK, 20, 10)},
 		frames: "1:0 2:0",
-		facts:  map[int]map[string]string{0: {"closed": "B", "end": "FIN", "endseg": "f2@2s seq=20 ack=10"}},
+		facts:  map[int]map[string]string{0: {"closed": "B", "end": "FIN", "endframe": "f2"}},
 	},
 	{
 		name: "10: a SYN quoted in an ICMP error splits the stream but is not flagged",
@@ -350,7 +349,7 @@ var trackerCases = []trackerCase{
 func TestTracker(t *testing.T) {
 	for _, c := range trackerCases {
 		t.Run(c.name, func(t *testing.T) {
-			frames, dirs, convs := track(t, c.segs)
+			frames, dirs, convs, hosts := track(t, c.segs)
 			if frames != c.frames {
 				t.Errorf("frames %s\n          want %s", frames, c.frames)
 			}
@@ -361,11 +360,11 @@ func TestTracker(t *testing.T) {
 				if i >= len(convs) {
 					return nil, false
 				}
-				return facts(&convs[i]), true
+				return facts(hosts, &convs[i]), true
 			})
 			for i := range convs {
-				if convs[i].Stream != i {
-					t.Errorf("conversation %d has stream %d", i, convs[i].Stream)
+				if convs[i].Packets[0]+convs[i].Packets[1] == 0 {
+					t.Errorf("conversation %d has no packet", i)
 				}
 			}
 		})
@@ -378,9 +377,14 @@ func TestKeyOf(t *testing.T) {
 	eps := []string{"10.0.0.1:80", "10.0.0.1:81", "10.0.0.2:80", "[::ffff:10.0.0.1]:80",
 		"[2001:db8::1]:80", "[2001:db8::2]:80", "[2001:db9::1]:80", "[::]:0", "0.0.0.0:0"}
 	seen := map[key]string{}
+	h := NewHosts()
+	ep := func(s string) Endpoint {
+		ap := netip.MustParseAddrPort(s)
+		return Endpoint{h.ID(ap.Addr()), ap.Port()}
+	}
 	for _, a := range eps {
 		for _, b := range eps {
-			pa, pb := netip.MustParseAddrPort(a), netip.MustParseAddrPort(b)
+			pa, pb := ep(a), ep(b)
 			k := keyOf(pa, pb)
 			if k != keyOf(pb, pa) {
 				t.Errorf("key(%s, %s) differs from key(%s, %s)", a, b, b, a)
@@ -412,11 +416,11 @@ func TestEndAndDir(t *testing.T) {
 // frame with several TCP headers (sFlow samples) Wireshark shows each
 // header in the conversation current after the whole frame.
 func TestCurrent(t *testing.T) {
-	tr := NewTracker()
+	tr := NewTracker(NewHosts())
 	other := c2s(SYN, 1, 0)
 	other.from = "10.0.0.1:40001"
 	po := other.packet(t, decode.TCP)
-	if got := tr.Current(&po); got != -1 {
+	if got, _ := tr.Current(&po); got != -1 {
 		t.Errorf("no conversation yet: %d, want -1", got)
 	}
 	for i, s := range []seg{c2s(SYN, 100, 0), other, c2s(ACK, 101, 0), c2s(SYN, 200, 0).inSFlow()} {
@@ -425,13 +429,13 @@ func TestCurrent(t *testing.T) {
 	}
 	// Both directions of the first ports find stream 2, the one the
 	// sampled SYN started after the ACK (stream 0) was tracked.
-	for _, s := range []seg{c2s(ACK, 1, 1), s2c(ACK, 1, 1)} {
+	for i, s := range []seg{c2s(ACK, 1, 1), s2c(ACK, 1, 1)} {
 		p := s.packet(t, decode.TCP)
-		if got := tr.Current(&p); got != 2 {
-			t.Errorf("%s -> %s: stream %d, want 2", s.from, s.to, got)
+		if got, dir := tr.Current(&p); got != 2 || dir != Dir(i) {
+			t.Errorf("%s -> %s: stream %d dir %d, want 2 %d", s.from, s.to, got, dir, i)
 		}
 	}
-	if got := tr.Current(&po); got != 1 {
+	if got, _ := tr.Current(&po); got != 1 {
 		t.Errorf("other ports: stream %d, want 1", got)
 	}
 }

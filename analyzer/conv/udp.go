@@ -1,7 +1,7 @@
 package conv
 
 import (
-	"net/netip"
+	"github.com/portlens/portlens/analyzer/blocks"
 
 	"github.com/portlens/portlens/analyzer/decode"
 )
@@ -10,46 +10,61 @@ import (
 // the first datagram seen; B is its peer. Datagrams quoted inside ICMP
 // errors and IP fragments that do not complete a datagram are not counted.
 type UDPFlow struct {
-	A, B netip.AddrPort
-	// Per direction (FromA, FromB): the first and last datagram's frame
-	// and time (ns since the epoch), and the count.
-	FirstFrame, LastFrame [2]int
+	// Per direction (FromA, FromB): the first and last datagram's time
+	// (ns since the epoch) and frame, and the count.
 	FirstTime, LastTime   [2]int64
-	Packets               [2]int
+	A, B                  Endpoint
+	FirstFrame, LastFrame [2]int32
+	Packets               [2]uint32
 }
 
 // UDPTracker groups UDP datagrams into flows keyed by their endpoints.
 // Adding a datagram to a known flow allocates nothing.
 type UDPTracker struct {
+	hosts *Hosts
 	index map[key]int32
-	Flows []UDPFlow
+	flows blocks.List[UDPFlow]
 }
 
-// NewUDPTracker returns an empty UDPTracker.
-func NewUDPTracker() *UDPTracker { return &UDPTracker{index: make(map[key]int32)} }
+// NewUDPTracker returns an empty UDPTracker numbering addresses in hosts.
+func NewUDPTracker(hosts *Hosts) *UDPTracker {
+	return &UDPTracker{hosts: hosts, index: make(map[key]int32)}
+}
+
+// Flows returns the flows in order of their first datagram; the tracker
+// must not be used afterwards.
+func (t *UDPTracker) Flows() *blocks.List[UDPFlow] {
+	t.index = nil
+	return &t.flows
+}
 
 // Add records one UDP datagram (p.Transport must be UDP) of frame number
-// frame, captured at ts (ns).
-func (t *UDPTracker) Add(frame int, ts int64, p *decode.Packet) {
+// frame, captured at ts (ns), and returns its flow, -1 for a datagram
+// that is not counted.
+func (t *UDPTracker) Add(frame int, ts int64, p *decode.Packet) (flow int, d Dir) {
 	if p.InICMPError || p.Fragment {
-		return
+		return -1, FromA
 	}
-	src, dst := p.SrcAddrPort(), p.DstAddrPort()
+	src, dst := endpoints(t.hosts, p)
 	k := keyOf(src, dst)
 	idx, ok := t.index[k]
-	if !ok {
-		idx = int32(len(t.Flows))
-		t.Flows = append(t.Flows, UDPFlow{A: src, B: dst})
+	var f *UDPFlow
+	if ok {
+		f = t.flows.At(int(idx))
+	} else {
+		var i int
+		f, i = t.flows.Add()
+		*f = UDPFlow{A: src, B: dst}
+		idx = int32(i)
 		t.index[k] = idx
 	}
-	f := &t.Flows[idx]
-	d := FromA
 	if src != f.A {
 		d = FromB
 	}
 	if f.Packets[d] == 0 {
-		f.FirstFrame[d], f.FirstTime[d] = frame, ts
+		f.FirstFrame[d], f.FirstTime[d] = int32(frame), ts
 	}
-	f.LastFrame[d], f.LastTime[d] = frame, ts
+	f.LastFrame[d], f.LastTime[d] = int32(frame), ts
 	f.Packets[d]++
+	return int(idx), d
 }

@@ -17,9 +17,9 @@ func sctp(from, to string, chunk uint8, verTag, iniTag uint32) seg {
 }
 
 // udpFacts names what a UDP flow recorded.
-func udpFacts(f *UDPFlow) map[string]string {
+func udpFacts(h *Hosts, f *UDPFlow) map[string]string {
 	return map[string]string{
-		"ends":    f.A.String() + " " + f.B.String(),
+		"ends":    endpoint(h, f.A) + " " + endpoint(h, f.B),
 		"first":   perDir(f.FirstFrame, both),
 		"last":    perDir(f.LastFrame, both),
 		"times":   seconds(f.FirstTime[0]) + "-" + seconds(f.LastTime[0]) + "/" + seconds(f.FirstTime[1]) + "-" + seconds(f.LastTime[1]),
@@ -63,27 +63,29 @@ func TestUDPTracker(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := NewUDPTracker()
+			hosts := NewHosts()
+			tr := NewUDPTracker(hosts)
 			for i, s := range c.segs {
 				p := s.packet(t, decode.UDP)
 				tr.Add(i+1, s.timeOf(i+1), &p)
 			}
-			if len(tr.Flows) != c.flows {
-				t.Errorf("%d flows, want %d", len(tr.Flows), c.flows)
+			flows := tr.Flows()
+			if flows.Len() != c.flows {
+				t.Errorf("%d flows, want %d", flows.Len(), c.flows)
 			}
 			checkFacts(t, "flow", c.facts, func(i int) (map[string]string, bool) {
-				if i >= len(tr.Flows) {
+				if i >= flows.Len() {
 					return nil, false
 				}
-				return udpFacts(&tr.Flows[i]), true
+				return udpFacts(hosts, flows.At(i)), true
 			})
 		})
 	}
 }
 
 // sctpFacts names what an SCTP association recorded.
-func sctpFacts(a *Association) map[string]string {
-	init, end := segment(a.Init), segment(a.End)
+func sctpFacts(h *Hosts, a *Association) map[string]string {
+	init, end := segment(a.Init, false), segment(a.End, false)
 	if a.Init.Frame > 0 {
 		init += " from " + dirName(a.InitDir)
 	}
@@ -92,7 +94,7 @@ func sctpFacts(a *Association) map[string]string {
 	}
 	return map[string]string{
 		"index":    strconv.Itoa(a.Index),
-		"ends":     a.A.String() + " " + a.B.String(),
+		"ends":     endpoint(h, a.A) + " " + endpoint(h, a.B),
 		"frames":   fmt.Sprintf("%d-%d", a.FirstFrame, a.LastFrame),
 		"times":    seconds(a.FirstTime) + "-" + seconds(a.LastTime),
 		"packets":  perDir(a.Packets, both),
@@ -101,7 +103,7 @@ func sctpFacts(a *Association) map[string]string {
 		"inits":    strconv.Itoa(a.Inits),
 		"end":      end,
 		"prev":     strconv.Itoa(a.Prev),
-		"reusedby": segment(a.ReusedBy),
+		"reusedby": segment(a.ReusedBy, false),
 	}
 }
 
@@ -180,7 +182,8 @@ func TestSCTPTracker(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := NewSCTPTracker()
+			hosts := NewHosts()
+			tr := NewSCTPTracker(hosts)
 			for i, s := range c.segs {
 				p := s.packet(t, decode.SCTP)
 				tr.Add(i+1, s.timeOf(i+1), &p)
@@ -192,7 +195,7 @@ func TestSCTPTracker(t *testing.T) {
 				if i >= len(tr.Associations) {
 					return nil, false
 				}
-				return sctpFacts(&tr.Associations[i]), true
+				return sctpFacts(hosts, &tr.Associations[i]), true
 			})
 		})
 	}

@@ -1,33 +1,34 @@
-// Package export writes what the page and the command hand to the user:
-// the flags as CSV and JSON, and packets as a pcapng file.
+// Package export writes what the page and the command hand to the user
+// besides the JSON report (Result.WriteJSON): the flags as CSV, and
+// packets as a pcapng file.
 package export
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/portlens/portlens/analyzer"
-	"github.com/portlens/portlens/analyzer/rules"
 )
 
 // CSVHeader names the columns of FlagsCSV.
 var CSVHeader = []string{"frame", "kind", "class", "severity", "stream", "message", "explanation", "advice", "related", "rule"}
 
-// FlagsCSV writes one row per flag; related frames are space-separated.
-func FlagsCSV(w io.Writer, flags []rules.Flag) error {
+// FlagsCSV writes one row per flag of res, each rendered in words as it
+// is written; related frames are space-separated.
+func FlagsCSV(w io.Writer, res *analyzer.Result) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
-	for _, f := range flags {
+	for i := range res.Flags() {
+		f := res.Verdict.Explain(i)
 		related := make([]string, len(f.Related))
 		for i, r := range f.Related {
 			related[i] = strconv.Itoa(r)
 		}
-		rec := []string{strconv.Itoa(f.Frame), string(f.Kind), f.Class, string(f.Severity), strconv.Itoa(f.Stream),
+		rec := []string{strconv.Itoa(f.Frame), f.Kind.String(), f.Class, string(f.Severity), strconv.Itoa(f.Stream),
 			f.Message, f.Explanation, f.Advice, strings.Join(related, " "), f.Rule}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -35,12 +36,4 @@ func FlagsCSV(w io.Writer, flags []rules.Flag) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// ReportJSON writes the report as `portlens analyze --json` does.
-func ReportJSON(w io.Writer, rep analyzer.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
 }

@@ -51,29 +51,29 @@ type expect struct {
 	// value is nil and the kind is the case's own.
 	flags   map[rules.Kind][]int
 	own     rules.Kind // the kind cases.json speaks of
-	classes map[int]string
+	classes map[int]rules.Class
 	texts   map[rules.Kind][]string
 }
 
 var expects = []expect{
-	{file: "reuse-after-rst.pcap", os: "linux", classes: map[int]string{8: rules.ClassAfterRST},
+	{file: "reuse-after-rst.pcap", os: "linux", classes: map[int]rules.Class{8: rules.ClassAfterRST},
 		texts: map[rules.Kind][]string{rules.ReusedPorts: {"RST from 192.168.1.23:38412", "Frame 8"}}},
-	{file: "time-wait-client-closed-59s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]string{10: rules.ClassInTimeWait},
+	{file: "time-wait-client-closed-59s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]rules.Class{10: rules.ClassInTimeWait},
 		texts: map[rules.Kind][]string{
 			rules.FastReuse:   {"59.000 s earlier", "TIME_WAIT of 60.000 s", "1.000 s before", "192.168.1.23:41000 closed first", "The sender closed first", "timestamp"},
 			rules.ReusedPorts: {"59.000 s before", "less than the TIME_WAIT of 60.000 s", "Linux"}}},
-	{file: "time-wait-client-closed-61s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]string{10: rules.ClassAfterTimeWait},
+	{file: "time-wait-client-closed-61s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]rules.Class{10: rules.ClassAfterTimeWait},
 		texts: map[rules.Kind][]string{rules.ReusedPorts: {"61.000 s before", "longer than the TIME_WAIT of 60.000 s"}}},
-	{file: "time-wait-server-closed-59s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]string{10: rules.ClassInTimeWait},
+	{file: "time-wait-server-closed-59s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]rules.Class{10: rules.ClassInTimeWait},
 		texts: map[rules.Kind][]string{rules.FastReuse: {"203.0.113.10:443 closed first", "The peer holds TIME_WAIT", "RFC 6191"}}},
-	{file: "time-wait-server-closed-61s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]string{10: rules.ClassAfterTimeWait}},
-	{file: "reuse-while-open.pcap", os: "linux", classes: map[int]string{7: rules.ClassWhileOpen},
+	{file: "time-wait-server-closed-61s.pcap", os: "linux", own: rules.FastReuse, classes: map[int]rules.Class{10: rules.ClassAfterTimeWait}},
+	{file: "reuse-while-open.pcap", os: "linux", classes: map[int]rules.Class{7: rules.ClassWhileOpen},
 		texts: map[rules.Kind][]string{rules.ReusedPorts: {"never closed"}}},
 	// 3 s after a FIN close, but no SYN: not tcp.fast_reuse (see fastreuse.go).
-	{file: "synack-reuse-syn-missing.pcap", os: "linux", classes: map[int]string{10: rules.ClassMissingSYN},
+	{file: "synack-reuse-syn-missing.pcap", os: "linux", classes: map[int]rules.Class{10: rules.ClassMissingSYN},
 		texts: map[rules.Kind][]string{rules.ReusedPorts: {"SYN/ACK", "No SYN"}}},
 	// 5 s after a FIN close: also inside TIME_WAIT.
-	{file: "same-isn-after-close.pcap", os: "linux", classes: map[int]string{10: rules.ClassSameISN},
+	{file: "same-isn-after-close.pcap", os: "linux", classes: map[int]rules.Class{10: rules.ClassSameISN},
 		flags: map[rules.Kind][]int{rules.FastReuse: {10}}, texts: map[rules.Kind][]string{rules.ReusedPorts: {"(the same)", "4.0 to 4.2"}}},
 	{file: "client-port-5000-linux.pcap", os: "linux", own: rules.OutsideEphemeral,
 		texts: map[rules.Kind][]string{rules.OutsideEphemeral: {"Port 5000", "32768-60999", "Linux", "registered range"}}},
@@ -127,21 +127,22 @@ func TestGeneratedCaptures(t *testing.T) {
 			}
 			res := analyze(t, e.file, e.os)
 			got := map[rules.Kind][]int{}
-			byKind := map[rules.Kind]rules.Flag{}
-			for _, f := range res.Flags {
-				got[f.Kind] = append(got[f.Kind], f.Frame)
+			byKind := map[rules.Kind]rules.Explained{}
+			for i, f := range res.Flags() {
+				frame := int(f.Frame)
+				got[f.Kind] = append(got[f.Kind], frame)
 				if _, seen := byKind[f.Kind]; !seen {
-					byKind[f.Kind] = f
+					byKind[f.Kind] = res.Verdict.Explain(i)
 				}
-				if f.Kind == rules.ReusedPorts && e.classes[f.Frame] != "" && f.Class != e.classes[f.Frame] {
-					t.Errorf("frame %d: class %q, want %q", f.Frame, f.Class, e.classes[f.Frame])
+				if want, ok := e.classes[frame]; ok && f.Kind == rules.ReusedPorts && f.Class != want {
+					t.Errorf("frame %d: class %s, want %s", frame, f.Class, want)
 				}
 			}
 			want := map[rules.Kind][]int{}
 			for k, v := range e.flags {
 				want[k] = v
 			}
-			if e.own != "" && e.own != rules.ReusedPorts {
+			if e.own != rules.ReusedPorts {
 				want[e.own] = frames
 			}
 			for _, k := range rules.Kinds[1:] {
@@ -149,7 +150,7 @@ func TestGeneratedCaptures(t *testing.T) {
 					t.Errorf("%s: flagged frames %v, want %v", k, got[k], want[k])
 				}
 			}
-			if e.own == "" || e.own == rules.ReusedPorts {
+			if e.own == rules.ReusedPorts {
 				if fr := got[rules.ReusedPorts]; !slices.Equal(fr, frames) {
 					t.Errorf("tcp.reused_ports frames %v, want %v", fr, frames)
 				}
@@ -177,7 +178,7 @@ func TestAutoInfersWindows(t *testing.T) {
 	}
 	opts := analyzer.DefaultOptions()
 	opts.Rules.Preset = "auto"
-	hosts := res.Hosts(opts)
+	hosts := res.HostPresets(opts)
 	var found bool
 	for a, h := range hosts {
 		if a.String() != "192.168.1.57" {
@@ -209,8 +210,8 @@ func Example_flagCounts() {
 	}
 	defer f.Close()
 	res := analyzer.Analyze("tw", f, analyzer.DefaultOptions())
-	for _, fl := range res.Flags {
-		fmt.Println(fl.Frame, fl.Kind, fl.Class, fl.Severity)
+	for _, fl := range res.Flags() {
+		fmt.Println(fl.Frame, fl.Kind, fl.Class, fl.Severity())
 	}
 	// Output:
 	// 10 tcp.fast_reuse  warning

@@ -4,17 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/portlens/portlens/analyzer/conv"
-)
-
-// Exhaustion classes.
-const (
-	ClassBusy   = "busy"   // ports open or in TIME_WAIT reached the threshold
-	ClassCycled = "cycled" // more connections within one TIME_WAIT than the range has ports
 )
 
 const exhaustionRule = "A client holds at most (range size) connections to one server address and port at once, counting " +
@@ -26,11 +19,11 @@ const exhaustionRule = "A client holds at most (range size) connections to one s
 // to the end of the capture when it never closed.
 type busySpan struct {
 	from, to int64
-	c        *conv.Conversation
+	c        int32
 }
 
-func spanOf(c *conv.Conversation, clientDir conv.Dir, tw time.Duration, captureEnd int64) busySpan {
-	b := busySpan{from: c.FirstTime, to: c.LastTime, c: c}
+func spanOf(c *conv.Conversation, i int32, clientDir conv.Dir, tw time.Duration, captureEnd int64) busySpan {
+	b := busySpan{from: c.FirstTime, to: c.LastTime, c: i}
 	switch c.End() {
 	case conv.Fin:
 		if d, _ := c.ClosedFirstBy(); d == clientDir {
@@ -44,17 +37,24 @@ func spanOf(c *conv.Conversation, clientDir conv.Dir, tw time.Duration, captureE
 	return b
 }
 
-type destKey struct {
-	client netip.Addr
-	server netip.AddrPort
+// destEvidence is what one port.exhaustion flag says: a client, a
+// destination, and the numbers of the sweep over its connections.
+type destEvidence struct {
+	client      conv.HostID
+	server      conv.Endpoint
+	n           int           // connections
+	first, last int32         // the first and the last connection (by start)
+	span        time.Duration // from the first connection's start to the last's
+	peak, most  int           // ports busy at once; connections within one TIME_WAIT
+	need        int           // busy ports that make the flag
 }
 
 // exhaustion flags, once per client and destination, a client that keeps
 // s.ExhaustionShare of its ephemeral range busy toward one server address
 // and port, or opens more connections within one TIME_WAIT than the range
 // has ports (it cycles through the range).
-func exhaustion(j *judgement) []Flag {
-	in, s, hosts := j.in, j.s, j.hosts
+func exhaustion(v *Verdict) []Flag {
+	in, s, hosts := &v.in, v.s, v.hosts
 	// Only a destination with at least min(need, size+1) connections can
 	// be flagged, and a client opened no more connections to one
 	// destination than in all: clients below the least threshold of any
@@ -63,11 +63,11 @@ func exhaustion(j *judgement) []Flag {
 	for _, p := range Presets {
 		least = min(least, exhaustionFloor(p, s))
 	}
-	candidate := make([]bool, len(hosts.addrs))
+	candidate := make([]bool, len(hosts.stats))
 	some := false
 	for id, st := range hosts.stats {
 		if st.conns >= least {
-			p := hosts.preset(int32(id))
+			p := hosts.preset(conv.HostID(id))
 			candidate[id] = st.conns >= exhaustionFloor(*p, s)
 			some = some || candidate[id]
 		}
@@ -78,36 +78,35 @@ func exhaustion(j *judgement) []Flag {
 	// Count each destination's connections, then build the spans of
 	// those that have enough.
 	type dest struct {
-		k      destKey
-		client int32
+		client conv.HostID
+		server conv.Endpoint
 		n      int
 		spans  []busySpan
 	}
-	type destIndexKey struct{ client, server uint64 }
 	var dests []dest
-	idx := make(map[destIndexKey]int32)
-	group := make([]int32, len(in.Conversations))
-	for i := range in.Conversations {
+	idx := make(map[[2]uint64]int32)
+	convs := in.Conversations
+	group := make([]int32, convs.Len())
+	for i := range convs.Len() {
 		in.Pacer.Tick()
 		group[i] = -1
-		c := &in.Conversations[i]
+		c := convs.At(i)
 		if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
 			continue
 		}
-		e := hosts.ends[i]
-		cl, sv, server := e.a, e.b, c.B
+		cl, server := c.A, c.B
 		if !clientIsA(c) {
-			cl, sv, server = e.b, e.a, c.A
+			cl, server = c.B, c.A
 		}
-		if !candidate[cl] {
+		if !candidate[cl.Host] {
 			continue
 		}
-		ik := destIndexKey{uint64(uint32(cl)), uint64(uint32(sv))<<16 | uint64(server.Port())}
+		ik := [2]uint64{uint64(uint32(cl.Host)), uint64(uint32(server.Host))<<16 | uint64(server.Port)}
 		g, seen := idx[ik]
 		if !seen {
 			g = int32(len(dests))
 			idx[ik] = g
-			dests = append(dests, dest{k: destKey{hosts.addrs[cl], server.AddrPort()}, client: cl})
+			dests = append(dests, dest{client: cl.Host, server: server})
 		}
 		group[i] = g
 		dests[g].n++
@@ -123,9 +122,9 @@ func exhaustion(j *judgement) []Flag {
 		if g < 0 || dests[g].n < 0 {
 			continue
 		}
-		c := &in.Conversations[i]
+		c := convs.At(i)
 		p := hosts.preset(dests[g].client)
-		dests[g].spans = append(dests[g].spans, spanOf(c, c.ClientDir(), p.TimeWait, in.End))
+		dests[g].spans = append(dests[g].spans, spanOf(c, int32(i), c.ClientDir(), p.TimeWait, in.End))
 	}
 	var flags []Flag
 	for g := range dests {
@@ -134,8 +133,11 @@ func exhaustion(j *judgement) []Flag {
 		}
 		p := *hosts.preset(dests[g].client)
 		need := int(math.Ceil(s.ExhaustionShare * float64(p.Ephemeral.Size())))
-		if f, ok := judgeDest(dests[g].k, dests[g].spans, p, need, s); ok {
-			flags = append(flags, f)
+		if e, at, class, ok := judgeDest(dests[g].spans, p, need); ok {
+			e.client, e.server = dests[g].client, dests[g].server
+			v.dests = append(v.dests, e)
+			first := convs.At(int(at)).FirstFrame
+			flags = append(flags, Flag{Frame: first, Kind: Exhaustion, Class: class, Stream: at, Subject: int32(len(v.dests) - 1)})
 		}
 	}
 	return flags
@@ -149,8 +151,9 @@ func exhaustionFloor(p Preset, s Settings) int {
 	return min(need, size+1)
 }
 
-// judgeDest sweeps one client's connections to one destination.
-func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Flag, bool) {
+// judgeDest sweeps one client's connections to one destination and
+// returns the evidence, the connection the flag sits on and its class.
+func judgeDest(spans []busySpan, p Preset, need int) (e destEvidence, at int32, class Class, ok bool) {
 	size := p.Ephemeral.Size()
 	slices.SortStableFunc(spans, func(a, b busySpan) int { return cmp.Compare(a.from, b.from) })
 	// Busy ports: open plus in TIME_WAIT. At each start, the connections
@@ -186,45 +189,51 @@ func judgeDest(k destKey, spans []busySpan, p Preset, need int, s Settings) (Fla
 			}
 		}
 	}
-	at, class := busyAt, ClassBusy
-	if at < 0 || (cycledAt >= 0 && cycledAt < at) {
-		at, class = cycledAt, ClassCycled
+	idx, class := busyAt, ClassBusy
+	if idx < 0 || (cycledAt >= 0 && cycledAt < idx) {
+		idx, class = cycledAt, ClassCycled
 	}
-	if at < 0 {
-		return Flag{}, false
+	if idx < 0 {
+		return e, 0, 0, false
 	}
-	c := spans[at].c
-	first := spans[0].c
-	span := time.Duration(spans[len(spans)-1].from - spans[0].from)
+	e = destEvidence{n: len(spans), first: spans[0].c, last: spans[len(spans)-1].c,
+		span: time.Duration(spans[len(spans)-1].from - spans[0].from), peak: peak, most: most, need: need}
+	return e, spans[idx].c, class, true
+}
+
+func (v *Verdict) exhaustionWords(f *Flag) words {
+	e := &v.dests[f.Subject]
+	p := *v.hosts.preset(e.client)
+	s := v.s
+	client, server := v.in.Hosts.Addr(e.client), v.in.Hosts.AddrPort(e.server)
+	size := p.Ephemeral.Size()
 	rate := 0.0
-	if span > 0 {
-		rate = float64(len(spans)-1) / span.Seconds()
+	if e.span > 0 {
+		rate = float64(e.n-1) / e.span.Seconds()
 	}
 	sustainable := float64(size) / p.TimeWait.Seconds()
 	what := fmt.Sprintf("at this frame %d ports were busy (open or in TIME_WAIT), %.0f%% of the %d-port range, at or above the %.0f%% threshold",
-		need, 100*float64(need)/float64(size), size, 100*s.ExhaustionShare)
-	if class == ClassCycled {
+		e.need, 100*float64(e.need)/float64(size), size, 100*s.ExhaustionShare)
+	msg := fmt.Sprintf("%s nearly exhausts its ephemeral ports toward %s: peak %d busy of %d, %.1f connections/s",
+		client, server, e.peak, size, rate)
+	if f.Class == ClassCycled {
 		what = fmt.Sprintf("this is connection %d opened to it within one TIME_WAIT (%s): more than the %d ports of the range, so ports come back while a client that closes first would still hold them",
 			size+1, formatDuration(p.TimeWait), size)
-	}
-	msg := fmt.Sprintf("%s nearly exhausts its ephemeral ports toward %s: peak %d busy of %d, %.1f connections/s",
-		k.client, k.server, peak, size, rate)
-	if class == ClassCycled {
 		msg = fmt.Sprintf("%s cycles through its %d ephemeral ports toward %s within one TIME_WAIT: %d connections, %.1f/s",
-			k.client, size, k.server, most, rate)
+			client, size, server, e.most, rate)
 	}
-	return Flag{
-		Frame: c.FirstFrame, Kind: Exhaustion, Class: class, Severity: Warning, Stream: c.Stream,
-		Message: msg,
-		Explanation: fmt.Sprintf("%s opened %s to %s between frame %d and frame %d (%s, %.1f a second); %s. "+
+	first, last := v.in.conv(e.first).FirstFrame, v.in.conv(e.last).FirstFrame
+	return words{
+		message: msg,
+		explanation: fmt.Sprintf("%s opened %s to %s between frame %d and frame %d (%s, %.1f a second); %s. "+
 			"The peak was %d ports busy at once and at most %d connections were opened within one TIME_WAIT. "+
 			"The range %s and TIME_WAIT %s come from %s: it sustains about %.0f new connections a second to one destination.",
-			k.client, plural(len(spans), "connection"), k.server, first.FirstFrame, spans[len(spans)-1].c.FirstFrame,
-			formatDuration(span), rate, what, peak, most, p.Ephemeral, formatDuration(p.TimeWait), presetWords(p), sustainable),
-		Advice: "Reuse connections (keep-alive, pooling), spread load over more server addresses or ports, widen the ephemeral " +
+			client, plural(e.n, "connection"), server, first, last,
+			formatDuration(e.span), rate, what, e.peak, e.most, p.Ephemeral, formatDuration(p.TimeWait), presetWords(p), sustainable),
+		advice: "Reuse connections (keep-alive, pooling), spread load over more server addresses or ports, widen the ephemeral " +
 			"range, or let the server close first so the client keeps no TIME_WAIT. Behind a NAT, mind its per-destination limit " +
 			"(AWS NAT Gateway 55,000; Google Cloud NAT 64 ports per VM by default).",
-		Related: []int{first.FirstFrame},
-		Rule:    exhaustionRule,
-	}, true
+		related: []int{int(first)},
+		rule:    exhaustionRule,
+	}
 }

@@ -7,12 +7,12 @@ import "time"
 func TimeRules(in *Input, s Settings) (names []string, took []time.Duration) {
 	s = s.withDefaults()
 	t0 := time.Now()
-	j := newJudge(in, s)
+	v := newVerdict(in, s)
 	names = append(names, "hosts")
 	took = append(took, time.Since(t0))
 	for i, r := range allRules {
 		t0 := time.Now()
-		r(j)
+		r(v)
 		names = append(names, ruleNames[i])
 		took = append(took, time.Since(t0))
 	}

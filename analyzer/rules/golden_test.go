@@ -73,7 +73,7 @@ type goldenFlag struct {
 	Rule        string         `json:"rule"`
 }
 
-func goldenFlagOf(f rules.Flag) goldenFlag {
+func goldenFlagOf(f rules.Explained) goldenFlag {
 	return goldenFlag{Frame: f.Frame, Kind: f.Kind, Class: f.Class, Severity: f.Severity, Stream: f.Stream,
 		Message: f.Message, Explanation: f.Explanation, Advice: f.Advice, Related: f.Related, Rule: f.Rule}
 }
@@ -93,11 +93,11 @@ func judgement(t testing.TB, in *rules.Input, s rules.Settings, prefix string) [
 	t.Helper()
 	pauses := 0
 	in.Pacer = &rules.Pacer{Pause: func() { pauses++ }}
-	flags := rules.Judge(in, s)
+	verdict := rules.Judge(in, s)
 	hosts := rules.ResolveHosts(in, s)
 	in.Pacer = nil
-	if len(in.Conversations) > 100_000 && pauses < len(in.Conversations)/1024 {
-		t.Errorf("Pacer paused %d times over %d conversations", pauses, len(in.Conversations))
+	if n := in.Conversations.Len(); n > 100_000 && pauses < n/1024 {
+		t.Errorf("Pacer paused %d times over %d conversations", pauses, n)
 	}
 	var recs []record
 	seen := map[string]int{}
@@ -112,7 +112,8 @@ func judgement(t testing.TB, in *rules.Input, s rules.Settings, prefix string) [
 		}
 		recs = append(recs, record{key: key, text: text})
 	}
-	for _, f := range flags {
+	for i := range verdict.Flags {
+		f := verdict.Explain(i)
 		class := f.Class
 		if class == "" {
 			class = "-"

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -40,35 +39,45 @@ func clientIsA(c *conv.Conversation) bool {
 // chosen (or fallback) preset.
 func ResolveHosts(in *Input, s Settings) map[netip.Addr]HostPreset {
 	t := newHostTable(in, s.withDefaults())
-	out := make(map[netip.Addr]HostPreset, len(t.addrs))
-	for id, a := range t.addrs {
-		out[a] = *t.host(int32(id))
+	return t.all()
+}
+
+// HostPresets are the presets the verdict judged each host by, resolved
+// for every host that appears in a conversation.
+func (v *Verdict) HostPresets() map[netip.Addr]HostPreset { return v.hosts.all() }
+
+func (t *hostTable) all() map[netip.Addr]HostPreset {
+	out := make(map[netip.Addr]HostPreset, len(t.stats))
+	for id := range t.stats {
+		if t.seen[id] {
+			out[t.addrs.Addr(conv.HostID(id))] = *t.host(conv.HostID(id))
+		}
 	}
 	return out
 }
 
-// hostTable numbers the TCP hosts of a capture densely (addresses hash
-// as integers, not as netip.Addr) and counts, per host, what ResolveHosts
-// needs; each host's preset is resolved on first use.
+// hostTable gives the TCP hosts of a capture (numbered by the tracker)
+// their presets: it counts, per host, what ResolveHosts needs, and
+// resolves each host's preset on first use.
 type hostTable struct {
 	s        Settings
 	fallback Preset
 	auto     bool
 	// custom, when set, gives each host's preset instead (ReusedPortsFlags).
 	custom func(netip.Addr) Preset
-	addrIndex
-	stats []hostStats
+	addrs  *conv.Hosts
+	stats  []hostStats
+	seen   []bool // the host is an endpoint of some conversation
 	// inPreset counts, under auto, each host's source ports inside each
 	// of Presets' ranges: len(Presets) counters a host.
 	inPreset []int32
 	hosts    []HostPreset
 	resolved []bool
 	words    []string // presetWords of each host's preset, once built
-	// ends are the host ids of each conversation's A and B.
-	ends []hostEnds
 	// syns and synacks list the conversations with a captured SYN, and
 	// SYN/ACK, with their sender; reused those that reused ports;
 	// resent those whose SYN was sent twice or more (the least SYNMin).
+	// Only needed while judging (doneJudging drops them).
 	syns, synacks  []sent
 	reused, resent []int32
 }
@@ -76,26 +85,22 @@ type hostTable struct {
 // sent is one conversation's SYN or SYN/ACK: the conversation, and its
 // sender's host id and port.
 type sent struct {
-	conv, host int32
-	port       uint16
+	conv int32
+	host conv.HostID
+	port uint16
 }
 
 // sentBy returns the sender of c's SYN/ACK (synack) or SYN, and its peer.
-func sentBy(c *conv.Conversation, synack bool) (src, dst netip.AddrPort) {
+func sentBy(c *conv.Conversation, synack bool) (src, dst conv.Endpoint) {
 	if synack {
-		return endpointsOf(c, c.SYNACKDir)
+		return c.Endpoints(c.SYNACKDir)
 	}
-	return endpointsOf(c, c.SYNDir)
+	return c.Endpoints(c.SYNDir)
 }
 
-type hostEnds struct{ a, b int32 }
-
-// sent describes conversation i's segment sent in direction d.
-func (e hostEnds) sent(i int, c *conv.Conversation, d conv.Dir) sent {
-	if d == conv.FromA {
-		return sent{int32(i), e.a, c.A.Port()}
-	}
-	return sent{int32(i), e.b, c.B.Port()}
+func sentOf(i int, c *conv.Conversation, d conv.Dir) sent {
+	src, _ := c.Endpoints(d)
+	return sent{int32(i), src.Host, src.Port}
 }
 
 type hostStats struct {
@@ -105,131 +110,74 @@ type hostStats struct {
 }
 
 func newHostTable(in *Input, s Settings) *hostTable {
-	t := &hostTable{s: s, fallback: s.preset(), auto: s.Preset == "auto",
-		ends: make([]hostEnds, len(in.Conversations)),
-		syns: make([]sent, 0, len(in.Conversations)), synacks: make([]sent, 0, len(in.Conversations))}
+	convs := in.Conversations
+	n := in.Hosts.Len()
+	t := &hostTable{s: s, fallback: s.preset(), auto: s.Preset == "auto", addrs: in.Hosts,
+		stats: make([]hostStats, n), seen: make([]bool, n),
+		syns: make([]sent, 0, convs.Len()), synacks: make([]sent, 0, convs.Len())}
+	for i := range t.stats {
+		t.stats[i].lo = 65535
+	}
 	fr := t.fallback.Ephemeral
 	np := len(Presets)
-	for i := range in.Conversations {
+	if t.auto {
+		t.inPreset = make([]int32, n*np)
+	}
+	for i := range convs.Len() {
 		in.Pacer.Tick()
-		c := &in.Conversations[i]
-		e := hostEnds{t.id(c.A.Addr()), t.id(c.B.Addr())}
-		t.ends[i] = e
-		if c.ReusedBy.Frame != 0 && c.PrevStream >= 0 {
+		c := convs.At(i)
+		t.seen[c.A.Host], t.seen[c.B.Host] = true, true
+		if c.Reused && c.PrevStream >= 0 {
 			t.reused = append(t.reused, int32(i))
 		}
 		if c.SYN.Frame != 0 {
-			t.syns = append(t.syns, e.sent(i, c, c.SYNDir))
+			t.syns = append(t.syns, sentOf(i, c, c.SYNDir))
 			if c.SYNCount >= 2 {
 				t.resent = append(t.resent, int32(i))
 			}
 		}
 		if c.SYNACK.Frame != 0 {
-			t.synacks = append(t.synacks, e.sent(i, c, c.SYNACKDir))
+			t.synacks = append(t.synacks, sentOf(i, c, c.SYNACKDir))
 		}
 		if c.SYN.Frame == 0 && c.SYNACK.Frame == 0 {
 			continue
 		}
-		id, port := e.a, c.A.Port()
+		cl := c.A
 		if !clientIsA(c) {
-			id, port = e.b, c.B.Port()
+			cl = c.B
 		}
-		h := &t.stats[id]
+		h := &t.stats[cl.Host]
 		h.conns++
-		h.lo, h.hi = min(h.lo, port), max(h.hi, port)
-		if fr.Contains(port) {
+		h.lo, h.hi = min(h.lo, cl.Port), max(h.hi, cl.Port)
+		if fr.Contains(cl.Port) {
 			h.inFallback++
 		}
 		if t.auto {
-			counts := t.inPreset[int(id)*np : int(id)*np+np]
+			counts := t.inPreset[int(cl.Host)*np : int(cl.Host)*np+np]
 			for j := range Presets {
-				if Presets[j].Ephemeral.Contains(port) {
+				if Presets[j].Ephemeral.Contains(cl.Port) {
 					counts[j]++
 				}
 			}
 		}
 	}
-	t.hosts = make([]HostPreset, len(t.addrs))
-	t.resolved = make([]bool, len(t.addrs))
-	t.words = make([]string, len(t.addrs))
+	t.hosts = make([]HostPreset, n)
+	t.resolved = make([]bool, n)
+	t.words = make([]string, n)
 	return t
 }
 
-// addrIndex numbers addresses densely in order of first appearance;
-// IPv4 addresses hash as a uint32, IPv6 ones as 16 bytes.
-type addrIndex struct {
-	// cache4 holds recently seen IPv4 addresses, direct-mapped by a
-	// multiplicative hash, with their id plus one (0: empty): it spares
-	// most map lookups.
-	cache4 *[1 << 12]struct{ addr, id1 uint32 }
-	v4     map[uint32]int32
-	v6     map[[16]byte]int32
-	other  map[netip.Addr]int32 // zoned or invalid addresses
-	addrs  []netip.Addr
-}
-
-// lookup returns the id of a, numbering it if new (added set).
-func (x *addrIndex) lookup(a netip.Addr) (id int32, added bool) {
-	n := int32(len(x.addrs))
-	if a.Is4() {
-		b := a.As4()
-		k := binary.BigEndian.Uint32(b[:])
-		if x.cache4 == nil {
-			x.cache4 = new([1 << 12]struct{ addr, id1 uint32 })
-		}
-		slot := &x.cache4[(k*0x9E3779B1)>>20]
-		if slot.addr == k && slot.id1 != 0 {
-			return int32(slot.id1 - 1), false
-		}
-		if id, ok := x.v4[k]; ok {
-			slot.addr, slot.id1 = k, uint32(id)+1
-			return id, false
-		}
-		if x.v4 == nil {
-			x.v4 = make(map[uint32]int32)
-		}
-		x.v4[k] = n
-		slot.addr, slot.id1 = k, uint32(n)+1
-	} else if a.IsValid() && a.Zone() == "" {
-		k := a.As16()
-		if id, ok := x.v6[k]; ok {
-			return id, false
-		}
-		if x.v6 == nil {
-			x.v6 = make(map[[16]byte]int32)
-		}
-		x.v6[k] = n
-	} else {
-		if id, ok := x.other[a]; ok {
-			return id, false
-		}
-		if x.other == nil {
-			x.other = make(map[netip.Addr]int32)
-		}
-		x.other[a] = n
-	}
-	x.addrs = append(x.addrs, a)
-	return n, true
-}
-
-// id returns the host id of a, numbering it if new.
-func (t *hostTable) id(a netip.Addr) int32 {
-	id, added := t.lookup(a)
-	if added {
-		t.stats = append(t.stats, hostStats{lo: 65535})
-		if t.auto {
-			t.inPreset = append(t.inPreset, make([]int32, len(Presets))...)
-		}
-	}
-	return id
+// doneJudging drops what only judging needs.
+func (t *hostTable) doneJudging() {
+	t.syns, t.synacks, t.reused, t.resent = nil, nil, nil, nil
 }
 
 // preset is the preset host id is judged by.
-func (t *hostTable) preset(id int32) *Preset {
+func (t *hostTable) preset(id conv.HostID) *Preset {
 	if t.custom != nil {
 		if !t.resolved[id] {
 			t.resolved[id] = true
-			t.hosts[id].Preset = t.custom(t.addrs[id])
+			t.hosts[id].Preset = t.custom(t.addrs.Addr(id))
 		}
 		return &t.hosts[id].Preset
 	}
@@ -240,7 +188,7 @@ func (t *hostTable) preset(id int32) *Preset {
 }
 
 // presetWords is presetWords(*t.preset(id)), built once a host.
-func (t *hostTable) presetWords(id int32) string {
+func (t *hostTable) presetWords(id conv.HostID) string {
 	if !t.auto && t.custom == nil {
 		id = 0 // every host has the fallback
 	}
@@ -251,13 +199,13 @@ func (t *hostTable) presetWords(id int32) string {
 }
 
 // host resolves host id's preset, once.
-func (t *hostTable) host(id int32) *HostPreset {
+func (t *hostTable) host(id conv.HostID) *HostPreset {
 	h := &t.hosts[id]
 	if t.resolved[id] {
 		return h
 	}
 	t.resolved[id] = true
-	s, fallback, a, st := t.s, t.fallback, t.addrs[id], t.stats[id]
+	s, fallback, a, st := t.s, t.fallback, t.addrs.Addr(id), t.stats[id]
 	*h = HostPreset{Host: a, Preset: fallback, Connections: st.conns, Lowest: st.lo, Highest: st.hi}
 	switch {
 	case s.Preset != "auto":
@@ -321,4 +269,32 @@ func infer(h *HostPreset, inPreset []int32, s Settings, fallback Preset) {
 	p.Label += " (inferred)"
 	p.Source = h.Why + "; " + p.Source
 	h.Preset = p
+}
+
+// PresetOf is the preset host id was judged by.
+func (v *Verdict) PresetOf(id conv.HostID) Preset { return *v.hosts.preset(id) }
+
+// HostPreset is host id's preset with how it was chosen.
+func (v *Verdict) HostPreset(id conv.HostID) HostPreset { return *v.hosts.host(id) }
+
+// JudgedBy returns the host whose preset flag i was measured against (the
+// holder of a reused 4-tuple, the sender of a port, the client of an
+// exhaustion) and that preset; ok is false for flags no preset judges.
+func (v *Verdict) JudgedBy(i int) (h HostPreset, ok bool) {
+	f := &v.Flags[i]
+	var id conv.HostID
+	switch f.Kind {
+	case ReusedPorts, FastReuse:
+		r, _ := v.reuseOf(f.Subject)
+		id = r.holderEndpoint().Host
+	case OutsideEphemeral, PrivilegedSource:
+		id = v.use(f.Subject, false).at.Host
+	case ServerInEphemeral:
+		id = v.use(f.Subject, true).at.Host
+	case Exhaustion:
+		id = v.dests[f.Subject].client
+	default:
+		return h, false
+	}
+	return v.HostPreset(id), true
 }

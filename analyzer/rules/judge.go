@@ -1,17 +1,19 @@
 package rules
 
 import (
+	"github.com/portlens/portlens/analyzer/blocks"
+
 	"cmp"
 	"slices"
-	"unsafe"
 
 	"github.com/portlens/portlens/analyzer/conv"
 )
 
 // Input is what the trackers recorded for the rules to judge.
 type Input struct {
-	Conversations []conv.Conversation
-	UDPFlows      []conv.UDPFlow
+	Hosts         *conv.Hosts
+	Conversations *conv.Table
+	UDPFlows      *blocks.List[conv.UDPFlow]
 	Associations  []conv.Association
 	// End is the time of the capture's last packet (ns): connections
 	// still open keep their ports busy until then.
@@ -20,6 +22,9 @@ type Input struct {
 	// that must stay responsive (the browser page) can pause them.
 	Pacer *Pacer
 }
+
+// conv returns conversation i.
+func (in *Input) conv(i int32) *conv.Conversation { return in.Conversations.At(int(i)) }
 
 // Pacer gives a long judgement's caller a chance to run in between: Pause
 // is called every 1024 ticks. In the browser it yields to the event loop
@@ -40,26 +45,39 @@ func (p *Pacer) Tick() {
 	}
 }
 
-// judgement is one judgement in progress: the input, the settings, every
-// host's preset by dense id, and arenas the flags' words and related
-// frames are carved from.
-type judgement struct {
-	in    *Input
+// Verdict is the rules' judgement of one capture under one setting: the
+// flags, as evidence, and what their words are rendered from. Its memory
+// follows the flags, not the capture: a flag is 16 bytes, the evidence of
+// a grouped flag a few bytes a connection, and the rule texts exist once.
+// A Verdict is not safe for concurrent use (rendering fills caches).
+type Verdict struct {
+	// Flags are in frame order, then kind.
+	Flags []Flag
+
+	in    Input // without its Pacer: rendering never pauses
 	s     Settings
 	hosts *hostTable
-	text  textArena
-	ints  intArena
-	// members and groupOf are groupBy's scratch.
-	members, groupOf []int32
+
+	// The evidence tables of the grouped rules, indexed by Flag.Subject.
+	groups  []group // port.* flags: the connections of one host and port
+	members []int32 // the groups' conversations, group after group
+	dests   []destEvidence
+	syns    []synGroup
+	dns     []dnsSource
 }
 
-func newJudge(in *Input, s Settings) *judgement {
-	return &judgement{in: in, s: s, hosts: newHostTable(in, s)}
+// group is one host and port's connections: members[off : off+n].
+type group struct{ off, n int32 }
+
+// groupMembers returns the conversations of group g.
+func (v *Verdict) groupMembers(g int32) []int32 {
+	gr := v.groups[g]
+	return v.members[gr.off : gr.off+gr.n]
 }
 
 // rule is one rule: what the tracker recorded and the hosts' presets in,
-// flags out.
-type rule func(j *judgement) []Flag
+// flags (and their evidence, kept in the Verdict) out.
+type rule func(v *Verdict) []Flag
 
 var allRules = []rule{
 	reusedPorts,
@@ -73,32 +91,110 @@ var allRules = []rule{
 	sctpReused,
 }
 
-// Judge runs every rule over the input and returns the flags in frame order.
-func Judge(in *Input, s Settings) []Flag {
-	j := newJudge(in, s.withDefaults())
+// newVerdict prepares a judgement: the host table (one pass over the
+// conversations) and the settings.
+func newVerdict(in *Input, s Settings) *Verdict {
+	v := &Verdict{in: *in, s: s}
+	v.in.Pacer = nil
+	v.hosts = newHostTable(in, s)
+	return v
+}
+
+// Judge runs every rule over the input.
+func Judge(in *Input, s Settings) *Verdict {
+	v := newVerdict(in, s.withDefaults())
+	v.in.Pacer = in.Pacer // ticked while judging
 	parts := make([][]Flag, len(allRules))
 	total := 0
 	for i, r := range allRules {
-		parts[i] = r(j)
+		parts[i] = r(v)
 		total += len(parts[i])
 		in.Pacer.Tick()
 	}
-	if total == 0 {
-		return nil
+	v.in.Pacer = nil
+	v.hosts.doneJudging()
+	if total > 0 {
+		v.Flags = mergeFlags(parts, total, in.Pacer)
 	}
-	return mergeFlags(parts, total)
+	return v
 }
 
-// compareFlags orders flags by frame, then kind.
-func compareFlags(a, b *Flag) int {
-	return cmp.Or(cmp.Compare(a.Frame, b.Frame), cmp.Compare(a.Kind, b.Kind))
+// Settings are the settings the verdict was judged under.
+func (v *Verdict) Settings() Settings { return v.s }
+
+// Of returns the index range [lo, hi) of frame n's flags in Flags (a
+// binary search: every row of a packet list asks).
+func (v *Verdict) Of(n int) (lo, hi int) {
+	fl := v.Flags
+	lo, _ = slices.BinarySearchFunc(fl, int32(n), func(f Flag, n int32) int { return cmp.Compare(f.Frame, n) })
+	hi = lo
+	for hi < len(fl) && fl[hi].Frame == int32(n) {
+		hi++
+	}
+	return lo, hi
 }
+
+// Counts counts the flags by kind.
+func (v *Verdict) Counts() map[Kind]int {
+	counts := map[Kind]int{}
+	for i := range v.Flags {
+		counts[v.Flags[i].Kind]++
+	}
+	return counts
+}
+
+// Explain renders flag i in words.
+func (v *Verdict) Explain(i int) Explained {
+	f := &v.Flags[i]
+	var w words
+	switch f.Kind {
+	case ReusedPorts:
+		w = v.reuseWords(f)
+	case OutsideEphemeral:
+		w = v.outsideWords(f)
+	case PrivilegedSource:
+		w = v.privilegedWords(f)
+	case ServerInEphemeral:
+		w = v.serverWords(f)
+	case FastReuse:
+		w = v.fastReuseWords(f)
+	case Exhaustion:
+		w = v.exhaustionWords(f)
+	case SYNUnanswered:
+		w = v.synWords(f)
+	case FixedSourcePort:
+		w = v.dnsWords(f)
+	case SCTPReusedPorts:
+		w = v.sctpWords(f)
+	}
+	return Explained{
+		Frame: int(f.Frame), Kind: f.Kind, Class: f.Class.String(), Severity: f.Severity(), Stream: int(f.Stream),
+		Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
+	}
+}
+
+// compareFlags orders flags by frame, then kind name.
+func compareFlags(a, b *Flag) int { return cmp.Compare(a.order(), b.order()) }
+
+// order is the flag's sort key: its frame, then its kind's rank among the
+// kinds' names in alphabetical order (the order the report has always had).
+func (f *Flag) order() int64 { return int64(f.Frame)<<8 | int64(kindRank[f.Kind]) }
+
+// kindRank ranks each kind by its name.
+var kindRank = func() (rank [256]uint8) {
+	names := slices.Clone(Kinds)
+	slices.SortFunc(names, func(a, b Kind) int { return cmp.Compare(a.String(), b.String()) })
+	for i, k := range names {
+		rank[k] = uint8(i)
+	}
+	return rank
+}()
 
 // mergeFlags returns the flags of parts in the order a stable sort of
 // their concatenation by frame, then kind, gives: each part sorted
 // stably (they mostly are already), then merged, earlier parts first
 // among equals.
-func mergeFlags(parts [][]Flag, total int) []Flag {
+func mergeFlags(parts [][]Flag, total int, pacer *Pacer) []Flag {
 	for _, p := range parts {
 		for i := 1; i < len(p); i++ {
 			if compareFlags(&p[i-1], &p[i]) > 0 {
@@ -107,76 +203,30 @@ func mergeFlags(parts [][]Flag, total int) []Flag {
 			}
 		}
 	}
+	// Each part's head key, kept beside it: the loop compares integers.
+	heads := make([]int64, len(parts))
+	const done = int64(1) << 62
+	for k, p := range parts {
+		heads[k] = done
+		if len(p) > 0 {
+			heads[k] = p[0].order()
+		}
+	}
 	out := make([]Flag, 0, total)
-	for {
-		best, left := -1, 0
-		for k := range parts {
-			if len(parts[k]) == 0 {
-				continue
-			}
-			left++
-			if best < 0 || compareFlags(&parts[k][0], &parts[best][0]) < 0 {
+	for len(out) < total {
+		pacer.Tick()
+		best := 0
+		for k := 1; k < len(heads); k++ {
+			if heads[k] < heads[best] {
 				best = k
 			}
 		}
-		if left <= 1 {
-			if best >= 0 {
-				out = append(out, parts[best]...)
-			}
-			return out
-		}
 		out = append(out, parts[best][0])
 		parts[best] = parts[best][1:]
+		heads[best] = done
+		if len(parts[best]) > 0 {
+			heads[best] = parts[best][0].order()
+		}
 	}
-}
-
-// textArena hands out strings built in place in shared chunks: one
-// allocation per 64 KB of words rather than one per string:
-//
-//	b := a.begin()
-//	b = append(b, ...)
-//	s := a.end(b)
-//
-// Bytes handed out are never written again.
-type textArena struct {
-	free []byte // the current chunk's unused capacity, length 0
-}
-
-// begin returns an empty slice to append one string's bytes to.
-func (a *textArena) begin() []byte {
-	if cap(a.free) < 4096 {
-		a.free = make([]byte, 0, 64<<10)
-	}
-	return a.free
-}
-
-// end returns b, from begin, as a string, and keeps the capacity after
-// it for the next one (append may have moved b to a larger array).
-func (a *textArena) end(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	a.free = b[len(b):]
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// intArena hands out small []int carved from shared chunks.
-type intArena struct{ buf []int }
-
-// take returns a slice of n zeros whose capacity is n, so that appending
-// to it never writes into another's.
-func (a *intArena) take(n int) []int {
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]int, 0, max(4096, n))
-	}
-	m := len(a.buf)
-	a.buf = a.buf[:m+n]
-	return a.buf[m : m+n : m+n]
-}
-
-// of returns a []int holding v.
-func (a *intArena) of(v ...int) []int {
-	out := a.take(len(v))
-	copy(out, v)
 	return out
 }

@@ -8,17 +8,6 @@ import (
 	"github.com/portlens/portlens/analyzer/conv"
 )
 
-// Reuse classes: why a port pair came back, stated in each
-// tcp.reused_ports flag.
-const (
-	ClassAfterRST      = "after-rst"
-	ClassInTimeWait    = "in-time-wait"
-	ClassAfterTimeWait = "after-time-wait"
-	ClassWhileOpen     = "while-open"
-	ClassMissingSYN    = "missing-syn"
-	ClassSameISN       = "same-isn"
-)
-
 // WiresharkExpert is Wireshark's expert-info text for the flag.
 const WiresharkExpert = "A new tcp session is started with the same ports as an earlier session in this trace"
 
@@ -30,53 +19,49 @@ const reuseRule = "Wireshark 4.4 tcp.analysis.reused_ports: a SYN or SYN/ACK who
 // replaced, with the preset that judges time (the holder's) and its words.
 type reuse struct {
 	cur, prev *conv.Conversation
+	curIdx    int32
+	hosts     *conv.Hosts
 	preset    *Preset
 	words     string // presetWords(*preset)
 }
 
 // ReusedPortsFlags returns one tcp.reused_ports flag per conversation that
-// Wireshark started by reusing ports, in frame order of the tracker.
-func ReusedPortsFlags(convs []conv.Conversation, s Settings, presetFor func(netip.Addr) Preset) []Flag {
-	j := newJudge(&Input{Conversations: convs}, s)
-	j.hosts.custom = presetFor
-	return reusedPorts(j)
+// Wireshark started by reusing ports, in frame order of the tracker, in
+// words, each host judged by presetFor.
+func ReusedPortsFlags(in *Input, s Settings, presetFor func(netip.Addr) Preset) []Explained {
+	v := newVerdict(in, s.withDefaults())
+	v.hosts.custom = presetFor
+	v.Flags = reusedPorts(v)
+	out := make([]Explained, len(v.Flags))
+	for i := range v.Flags {
+		out[i] = v.Explain(i)
+	}
+	return out
 }
 
 // reuseOf returns the reuse conversation i starts, ok false when it
-// reused no ports.
-func (j *judgement) reuseOf(i int) (r reuse, ok bool) {
-	convs := j.in.Conversations
-	c := &convs[i]
-	if c.ReusedBy.Frame == 0 || c.PrevStream < 0 {
+// reused no ports, judged by the holder's preset.
+func (v *Verdict) reuseOf(i int32) (r reuse, ok bool) {
+	c := v.in.conv(i)
+	if !c.Reused || c.PrevStream < 0 {
 		return r, false
 	}
-	return reuse{cur: c, prev: &convs[c.PrevStream]}, true
+	r = reuse{cur: c, prev: v.in.conv(c.PrevStream), curIdx: i, hosts: v.in.Hosts}
+	id := r.holderEndpoint().Host
+	r.preset, r.words = v.hosts.preset(id), v.hosts.presetWords(id)
+	return r, true
 }
 
-// judgeBy sets r's preset: the holder's.
-func (j *judgement) judgeBy(r *reuse, i int) {
-	id := j.hosts.ends[i].a
-	if r.prev.End() == conv.Fin {
-		d, _ := r.prev.ClosedFirstBy()
-		e := j.hosts.ends[r.cur.PrevStream]
-		id = e.a
-		if d != conv.FromA {
-			id = e.b
-		}
-	}
-	r.preset, r.words = j.hosts.preset(id), j.hosts.presetWords(id)
-}
-
-func reusedPorts(j *judgement) []Flag {
-	flags := make([]Flag, 0, len(j.hosts.reused))
-	for _, i := range j.hosts.reused {
-		j.in.Pacer.Tick()
-		r, ok := j.reuseOf(int(i))
+func reusedPorts(v *Verdict) []Flag {
+	flags := make([]Flag, 0, len(v.hosts.reused))
+	for _, i := range v.hosts.reused {
+		v.in.Pacer.Tick()
+		r, ok := v.reuseOf(i)
 		if !ok {
 			continue
 		}
-		j.judgeBy(&r, int(i))
-		flags = append(flags, j.reuseFlag(r))
+		flags = append(flags, Flag{Frame: r.cur.ReusedBy().Frame, Kind: ReusedPorts, Class: r.class(),
+			Stream: i, Subject: i})
 	}
 	return flags
 }
@@ -93,28 +78,30 @@ func (r reuse) oldDir() conv.Dir {
 // holder is the endpoint whose clock judges the reuse: after a FIN close
 // the side that closed first, which holds TIME_WAIT; otherwise the sender
 // of the reusing segment.
-func (r reuse) holder() netip.AddrPort {
+func (r reuse) holder() netip.AddrPort { return r.hosts.AddrPort(r.holderEndpoint()) }
+
+func (r reuse) holderEndpoint() conv.Endpoint {
 	if r.prev.End() == conv.Fin {
 		d, _ := r.prev.ClosedFirstBy()
-		closer, _ := endpointsOf(r.prev, d)
+		closer, _ := r.prev.Endpoints(d)
 		return closer
 	}
-	return r.cur.A.AddrPort()
+	return r.cur.A
 }
 
 // sinceEnd is the time from the earlier conversation's last packet to the
 // reusing segment: TIME_WAIT starts with the last ACK of the close.
 func (r reuse) sinceEnd() time.Duration {
-	return time.Duration(r.cur.ReusedBy.Time - r.prev.LastTime)
+	return time.Duration(r.cur.ReusedBy().Time - r.prev.LastTime)
 }
 
-func (r reuse) class() string {
+func (r reuse) class() Class {
 	if r.cur.ReusedBySYNACK {
 		return ClassMissingSYN
 	}
 	end := r.prev.End()
 	switch {
-	case end != conv.Open && r.cur.ReusedBy.Seq == r.prev.Base[r.oldDir()]:
+	case end != conv.Open && r.cur.ReusedBy().Seq == r.prev.Base[r.oldDir()]:
 		return ClassSameISN
 	case end == conv.Rst:
 		return ClassAfterRST
@@ -126,65 +113,64 @@ func (r reuse) class() string {
 	return ClassWhileOpen
 }
 
-func (j *judgement) reuseFlag(r reuse) Flag {
+// a and b are the reusing conversation's endpoints.
+func (r reuse) a() netip.AddrPort { return r.hosts.AddrPort(r.cur.A) }
+func (r reuse) b() netip.AddrPort { return r.hosts.AddrPort(r.cur.B) }
+
+func (v *Verdict) reuseWords(f *Flag) words {
+	r, _ := v.reuseOf(f.Subject)
 	cur, prev := r.cur, r.prev
-	class := r.class()
-	related := j.ints.take(3)[:1]
-	related[0] = prev.FirstFrame
-	if end := prev.EndSegment(); end.Frame > 0 && end.Frame != prev.FirstFrame {
-		related = append(related, end.Frame)
+	class := f.Class
+	related := make([]int, 1, 3)
+	related[0] = int(prev.FirstFrame)
+	if end := prev.EndFrame(); end > 0 && end != prev.FirstFrame {
+		related = append(related, int(end))
 	}
-	if prev.LastFrame != related[len(related)-1] && prev.LastFrame != prev.FirstFrame {
-		related = append(related, prev.LastFrame)
+	if int(prev.LastFrame) != related[len(related)-1] && prev.LastFrame != prev.FirstFrame {
+		related = append(related, int(prev.LastFrame))
 	}
 	kind := "SYN"
 	if cur.ReusedBySYNACK {
 		kind = "SYN/ACK"
 	}
 	// "TCP port numbers reused: %s %s → %s reuses the ports of stream %d (%s)"
-	b := append(j.text.begin(), "TCP port numbers reused: "...)
+	b := append([]byte(nil), "TCP port numbers reused: "...)
 	b = append(b, kind...)
 	b = append(b, ' ')
-	b = appendAddrPort(b, cur.A.AddrPort())
+	b = appendAddrPort(b, r.a())
 	b = append(b, " → "...)
-	b = appendAddrPort(b, cur.B.AddrPort())
+	b = appendAddrPort(b, r.b())
 	b = append(b, " reuses the ports of stream "...)
-	b = strconv.AppendInt(b, int64(prev.Stream), 10)
+	b = strconv.AppendInt(b, int64(cur.PrevStream), 10)
 	b = append(b, " ("...)
-	b = append(b, class...)
+	b = append(b, class.String()...)
 	b = append(b, ')')
-	msg := j.text.end(b)
-	expl := j.text.end(r.appendExplanation(j.text.begin(), kind, class))
-	return Flag{
-		Frame:       cur.ReusedBy.Frame,
-		Kind:        ReusedPorts,
-		Class:       class,
-		Severity:    Note,
-		Stream:      cur.Stream,
-		Message:     msg,
-		Explanation: expl,
-		Advice:      reuseAdvice[class],
-		Related:     related,
-		Rule:        reuseRule,
+	return words{
+		message:     string(b),
+		explanation: string(r.appendExplanation(nil, kind, class)),
+		advice:      reuseAdvice[class],
+		related:     related,
+		rule:        reuseRule,
 	}
 }
 
 // quotedExpert is WiresharkExpert as %q writes it.
 var quotedExpert = strconv.Quote(WiresharkExpert)
 
-func (r reuse) appendExplanation(b []byte, kind, class string) []byte {
+func (r reuse) appendExplanation(b []byte, kind string, class Class) []byte {
 	cur, prev := r.cur, r.prev
+	by := cur.ReusedBy()
 	// "Frame %d is a %s from %s to %s. Stream %d used the same ports from frame %d (%s)."
 	b = append(b, "Frame "...)
-	b = strconv.AppendInt(b, int64(cur.ReusedBy.Frame), 10)
+	b = strconv.AppendInt(b, int64(by.Frame), 10)
 	b = append(b, " is a "...)
 	b = append(b, kind...)
 	b = append(b, " from "...)
-	b = appendAddrPort(b, cur.A.AddrPort())
+	b = appendAddrPort(b, r.a())
 	b = append(b, " to "...)
-	b = appendAddrPort(b, cur.B.AddrPort())
+	b = appendAddrPort(b, r.b())
 	b = append(b, ". Stream "...)
-	b = strconv.AppendInt(b, int64(prev.Stream), 10)
+	b = strconv.AppendInt(b, int64(cur.PrevStream), 10)
 	b = append(b, " used the same ports from frame "...)
 	b = strconv.AppendInt(b, int64(prev.FirstFrame), 10)
 	b = append(b, " ("...)
@@ -199,8 +185,8 @@ func (r reuse) appendExplanation(b []byte, kind, class string) []byte {
 	b = append(b, "; this "...)
 	b = append(b, kind...)
 	b = append(b, " carries "...)
-	b = strconv.AppendUint(b, uint64(cur.ReusedBy.Seq), 10)
-	if oldISN == cur.ReusedBy.Seq {
+	b = strconv.AppendUint(b, uint64(by.Seq), 10)
+	if oldISN == by.Seq {
 		b = append(b, " (the same)"...)
 	}
 	b = append(b, '.')
@@ -208,7 +194,7 @@ func (r reuse) appendExplanation(b []byte, kind, class string) []byte {
 	b = r.appendClassWords(b, class)
 	// " Wireshark 4.4 starts a new conversation here (tcp.stream %d) and notes: %q."
 	b = append(b, " Wireshark 4.4 starts a new conversation here (tcp.stream "...)
-	b = strconv.AppendInt(b, int64(cur.Stream), 10)
+	b = strconv.AppendInt(b, int64(r.curIdx), 10)
 	b = append(b, ") and notes: "...)
 	b = append(b, quotedExpert...)
 	return append(b, '.')
@@ -219,20 +205,20 @@ func (r reuse) appendEnd(b []byte) []byte {
 	switch prev.End() {
 	case conv.Rst:
 		// "It ended with an RST from %s in frame %d; its last packet, frame %d, was %s before this one."
-		src, _ := endpointsOf(prev, prev.RSTDir)
+		src, _ := prev.Endpoints(prev.RSTDir)
 		b = append(b, "It ended with an RST from "...)
-		b = appendAddrPort(b, src)
+		b = appendAddrPort(b, r.hosts.AddrPort(src))
 		b = append(b, " in frame "...)
-		b = strconv.AppendInt(b, int64(prev.FirstRST.Frame), 10)
+		b = strconv.AppendInt(b, int64(prev.FirstRST), 10)
 	case conv.Fin:
 		// "It was closed with FIN, first by %s in frame %d%s; its last packet, frame %d, was %s before this one."
 		d, _ := prev.ClosedFirstBy()
-		src, _ := endpointsOf(prev, d)
+		src, _ := prev.Endpoints(d)
 		b = append(b, "It was closed with FIN, first by "...)
-		b = appendAddrPort(b, src)
+		b = appendAddrPort(b, r.hosts.AddrPort(src))
 		b = append(b, " in frame "...)
-		b = strconv.AppendInt(b, int64(prev.FirstFIN[d].Frame), 10)
-		if prev.FirstFIN[d.Reverse()].Frame == 0 {
+		b = strconv.AppendInt(b, int64(prev.FirstFIN[d]), 10)
+		if prev.FirstFIN[d.Reverse()] == 0 {
 			b = append(b, " (only that side sent a FIN: the close was not complete in the capture)"...)
 		}
 	default:
@@ -246,7 +232,7 @@ func (r reuse) appendEnd(b []byte) []byte {
 	return append(b, " before this one."...)
 }
 
-func (r reuse) appendClassWords(b []byte, class string) []byte {
+func (r reuse) appendClassWords(b []byte, class Class) []byte {
 	p := r.preset
 	switch class {
 	case ClassMissingSYN:
@@ -281,14 +267,14 @@ func (r reuse) appendClassWords(b []byte, class string) []byte {
 // connection's last one from that side or, without timestamps, when its
 // ISN is above the old connection's last sequence number.
 func (r reuse) appendSafety(b []byte) []byte {
-	syn := r.cur.ReusedBy
+	syn, synTS := r.cur.ReusedBy(), r.cur.ReusedByHasTS()
 	od := r.oldDir()
-	if r.holder() == r.cur.A.AddrPort() {
+	if r.holder() == r.a() {
 		b = append(b, "The sender closed first, so its own stack let it reuse a port it held in TIME_WAIT (Linux net.ipv4.tcp_tw_reuse, or SO_REUSEADDR / a fixed port). "...)
 	} else {
 		b = append(b, "The peer holds TIME_WAIT and accepts the SYN only if RFC 6191 finds it safe. "...)
 	}
-	if syn.HasTS && r.prev.HasTS[od] {
+	if synTS && r.prev.HasTS[od] {
 		old := r.prev.LastTSVal[od]
 		b = append(b, "Its TCP timestamp "...)
 		b = strconv.AppendUint(b, uint64(syn.TSVal), 10)
@@ -314,7 +300,7 @@ func (r reuse) appendSafety(b []byte) []byte {
 	return append(b, ", so it is not safe (the peer may answer with an ACK of the old connection)."...)
 }
 
-var reuseAdvice = map[string]string{
+var reuseAdvice = map[Class]string{
 	ClassAfterRST:      "Find why the attempts are refused: is the service listening, does a firewall reset them?",
 	ClassInTimeWait:    "Let TIME_WAIT run out before reusing a port (avoid fixed source ports), or enable TCP timestamps so RFC 6191 applies.",
 	ClassAfterTimeWait: "Usually harmless. Many such reuses in a short capture hint at a narrow ephemeral range.",

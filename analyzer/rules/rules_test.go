@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"github.com/portlens/portlens/analyzer/blocks"
+
 	"net/netip"
 	"slices"
 	"strings"
@@ -15,41 +17,70 @@ const sec = int64(time.Second)
 var (
 	client = netip.MustParseAddr("192.0.2.10")
 	server = netip.MustParseAddr("198.51.100.20")
+	other  = netip.MustParseAddr("203.0.113.1")
 )
+
+// Host ids of the test's address table (testHosts).
+const (
+	clientID conv.HostID = iota
+	serverID
+	otherID
+)
+
+func testHosts() *conv.Hosts {
+	h := conv.NewHosts()
+	for _, a := range []netip.Addr{client, server, other} {
+		h.ID(a)
+	}
+	return h
+}
+
+// input is an Input holding convs, with the test's address table.
+func input(convs ...conv.Conversation) *Input {
+	in := &Input{Hosts: testHosts(), Conversations: &conv.Table{}, UDPFlows: &blocks.List[conv.UDPFlow]{}}
+	for _, c := range convs {
+		p, _ := in.Conversations.Add()
+		*p = c
+	}
+	return in
+}
 
 // handshake builds a conversation opened by a SYN from cport to sport at
 // frame, answered by a SYN/ACK at frame+1, lasting to last.
-func handshake(stream int, cport, sport uint16, frame int, t0 int64) conv.Conversation {
+func handshake(cport, sport uint16, frame int, t0 int64) conv.Conversation {
+	f := int32(frame)
 	c := conv.Conversation{
-		Stream: stream, A: conv.EndpointOf(netip.AddrPortFrom(client, cport)), B: conv.EndpointOf(netip.AddrPortFrom(server, sport)),
-		FirstFrame: frame, LastFrame: frame + 2, FirstTime: t0, LastTime: t0 + 2e6,
-		Packets: [2]int{2, 1}, PrevStream: -1, NextStream: -1, SYNCount: 1, SYNACKCount: 1,
-		SYN: conv.Segment{Frame: frame, Time: t0}, SYNDir: conv.FromA,
-		SYNACK: conv.Segment{Frame: frame + 1, Time: t0 + 1e6}, SYNACKDir: conv.FromB,
+		A: conv.Endpoint{Host: clientID, Port: cport}, B: conv.Endpoint{Host: serverID, Port: sport},
+		FirstFrame: f, LastFrame: f + 2, FirstTime: t0, LastTime: t0 + 2e6,
+		Packets: [2]uint32{2, 1}, PrevStream: -1, NextStream: -1, SYNCount: 1, SYNACKCount: 1,
+		SYN: conv.Segment{Frame: f, Time: t0}, SYNDir: conv.FromA,
+		SYNACK: conv.Segment{Frame: f + 1, Time: t0 + 1e6}, SYNACKDir: conv.FromB,
 	}
 	return c
 }
 
 // closeFIN closes c with FIN, first from dir, its last packet at t.
 func closeFIN(c *conv.Conversation, first conv.Dir, frame int, t int64) {
-	c.FirstFIN[first] = conv.Segment{Frame: frame, Time: t}
-	c.FirstFIN[first.Reverse()] = conv.Segment{Frame: frame + 1, Time: t}
-	c.LastFrame, c.LastTime = frame+2, t
+	c.FirstFIN[first] = int32(frame)
+	c.FirstFIN[first.Reverse()] = int32(frame + 1)
+	c.LastFrame, c.LastTime = int32(frame+2), t
 	c.SawFINACK = true
 }
 
-func judge(t *testing.T, in *Input, s Settings, kind Kind) []Flag {
+// judge returns the flags of kind, in words.
+func judge(t *testing.T, in *Input, s Settings, kind Kind) []Explained {
 	t.Helper()
-	var out []Flag
-	for _, f := range Judge(in, s) {
+	v := Judge(in, s)
+	var out []Explained
+	for i, f := range v.Flags {
 		if f.Kind == kind {
-			out = append(out, f)
+			out = append(out, v.Explain(i))
 		}
 	}
 	return out
 }
 
-func frames(flags []Flag) []int {
+func frames(flags []Explained) []int {
 	var out []int
 	for _, f := range flags {
 		out = append(out, f.Frame)
@@ -68,20 +99,20 @@ func mustContain(t *testing.T, text string, words ...string) {
 
 // reusePair is a connection closed with FIN by closer, reused gap later.
 func reusePair(closer conv.Dir, gap time.Duration) *Input {
-	a := handshake(0, 40000, 443, 1, 0)
+	a := handshake(40000, 443, 1, 0)
 	closeFIN(&a, closer, 4, 10*sec)
-	b := handshake(1, 40000, 443, 7, 10*sec+int64(gap))
-	b.PrevStream, b.ReusedBy = 0, b.SYN
-	b.ReusedBy.Seq = 99
+	b := handshake(40000, 443, 7, 10*sec+int64(gap))
+	b.PrevStream, b.Reused = 0, true
+	b.SYN.Seq = 99
 	a.NextStream = 1
-	return &Input{Conversations: []conv.Conversation{a, b}}
+	return input(a, b)
 }
 
 func TestTimeWaitBoundary(t *testing.T) {
 	for _, tc := range []struct {
 		os    string
 		gap   time.Duration
-		class string
+		class Class
 		fast  bool
 	}{
 		{"linux", 59 * time.Second, ClassInTimeWait, true},
@@ -93,7 +124,7 @@ func TestTimeWaitBoundary(t *testing.T) {
 		s := Settings{Preset: tc.os}
 		in := reusePair(conv.FromA, tc.gap)
 		r := judge(t, in, s, ReusedPorts)
-		if len(r) != 1 || r[0].Class != tc.class {
+		if len(r) != 1 || r[0].Class != tc.class.String() {
 			t.Errorf("%s %v: reused %+v, want class %s", tc.os, tc.gap, r, tc.class)
 		}
 		if f := judge(t, in, s, FastReuse); (len(f) == 1) != tc.fast {
@@ -104,7 +135,7 @@ func TestTimeWaitBoundary(t *testing.T) {
 
 func TestFastReuseNamesHolderAndSafety(t *testing.T) {
 	in := reusePair(conv.FromB, 20*time.Second)
-	in.Conversations[0].NextSeq[conv.FromA] = 1000
+	in.Conversations.At(0).NextSeq[conv.FromA] = 1000
 	f := judge(t, in, Settings{}, FastReuse)
 	if len(f) != 1 {
 		t.Fatalf("got %v", f)
@@ -123,13 +154,13 @@ func TestFastReuseNamesHolderAndSafety(t *testing.T) {
 
 func TestReuseAfterRSTIsNotFast(t *testing.T) {
 	in := reusePair(conv.FromA, time.Second)
-	a := &in.Conversations[0]
-	a.FirstFIN = [2]conv.Segment{}
-	a.FirstRST = conv.Segment{Frame: 4, Time: 10 * sec}
+	a := in.Conversations.At(0)
+	a.FirstFIN = [2]int32{}
+	a.FirstRST = 4
 	if f := judge(t, in, Settings{}, FastReuse); len(f) != 0 {
 		t.Errorf("fast_reuse after RST: %v", frames(f))
 	}
-	if r := judge(t, in, Settings{}, ReusedPorts); len(r) != 1 || r[0].Class != ClassAfterRST {
+	if r := judge(t, in, Settings{}, ReusedPorts); len(r) != 1 || r[0].Class != ClassAfterRST.String() {
 		t.Errorf("got %+v", r)
 	}
 }
@@ -138,7 +169,7 @@ func TestSourcePortRules(t *testing.T) {
 	var convs []conv.Conversation
 	add := func(cport, sport uint16) {
 		n := len(convs)
-		convs = append(convs, handshake(n, cport, sport, 3*n+1, int64(n)*sec))
+		convs = append(convs, handshake(cport, sport, 3*n+1, int64(n)*sec))
 	}
 	add(5000, 443)  // outside linux, registered range
 	add(5000, 8443) // same host and port: no second flag
@@ -148,7 +179,7 @@ func TestSourcePortRules(t *testing.T) {
 	add(20, 3000)   // active FTP data from 20: expected
 	add(20, 179)    // from 20 but not FTP data (Scapy's default)
 	add(61000, 443) // outside linux (60999 is the top)
-	in := &Input{Conversations: convs}
+	in := input(convs...)
 	out := judge(t, in, Settings{}, OutsideEphemeral)
 	if !slices.Equal(frames(out), []int{1, 22}) {
 		t.Fatalf("outside: %v", frames(out))
@@ -169,11 +200,11 @@ func TestSourcePortRules(t *testing.T) {
 }
 
 func TestServerInEphemeral(t *testing.T) {
-	in := &Input{Conversations: []conv.Conversation{
-		handshake(0, 50000, 40000, 1, 0),
-		handshake(1, 50001, 40000, 4, sec),
-		handshake(2, 50002, 8080, 7, 2*sec),
-	}}
+	in := input(
+		handshake(50000, 40000, 1, 0),
+		handshake(50001, 40000, 4, sec),
+		handshake(50002, 8080, 7, 2*sec),
+	)
 	out := judge(t, in, Settings{}, ServerInEphemeral)
 	if !slices.Equal(frames(out), []int{2}) {
 		t.Fatalf("got %v", frames(out))
@@ -186,18 +217,18 @@ func TestServerInEphemeral(t *testing.T) {
 
 func TestSYNUnanswered(t *testing.T) {
 	lone := func(stream, count int) conv.Conversation {
-		c := handshake(stream, 45000+uint16(stream), 443, 10*stream+1, int64(stream)*sec)
-		c.SYNACK, c.SYNACKCount, c.Packets = conv.Segment{}, 0, [2]int{count, 0}
-		c.SYNCount, c.LastFrame, c.LastTime = count, 10*stream+count, c.FirstTime+7*sec
+		c := handshake(45000+uint16(stream), 443, 10*stream+1, int64(stream)*sec)
+		c.SYNACK, c.SYNACKCount, c.Packets = conv.Segment{}, 0, [2]uint32{uint32(count), 0}
+		c.SYNCount, c.LastFrame, c.LastTime = uint16(count), int32(10*stream+count), c.FirstTime+7*sec
 		return c
 	}
 	once := lone(0, 1)
 	retried := lone(1, 3)
 	refused := lone(2, 2)
-	refused.FirstRST, refused.Packets[1] = conv.Segment{Frame: 23}, 1
+	refused.FirstRST, refused.Packets[1] = 23, 1
 	icmp := lone(3, 2)
 	icmp.ICMPErrors = 1
-	in := &Input{Conversations: []conv.Conversation{once, retried, refused, icmp}}
+	in := input(once, retried, refused, icmp)
 	out := judge(t, in, Settings{}, SYNUnanswered)
 	if !slices.Equal(frames(out), []int{11}) {
 		t.Fatalf("got %v", frames(out))
@@ -213,13 +244,14 @@ func TestSYNUnanswered(t *testing.T) {
 func TestExhaustionBusy(t *testing.T) {
 	var convs []conv.Conversation
 	for i := range 10 {
-		c := handshake(i, uint16(2000+i), 443, 3*i+1, int64(i)*sec)
+		c := handshake(uint16(2000+i), 443, 3*i+1, int64(i)*sec)
 		convs = append(convs, c)
 	}
-	in := &Input{Conversations: convs, End: 100 * sec}
+	in := input(convs...)
+	in.End = 100 * sec
 	s := Settings{Preset: "custom", Ephemeral: Range{2000, 2009}, TimeWait: 30 * time.Second}
 	out := judge(t, in, s, Exhaustion)
-	if len(out) != 1 || out[0].Frame != 22 || out[0].Class != ClassBusy {
+	if len(out) != 1 || out[0].Frame != 22 || out[0].Class != ClassBusy.String() {
 		t.Fatalf("got %+v", out)
 	}
 	mustContain(t, out[0].Explanation, "10 connections", "8 ports were busy", "80% of the 10-port range",
@@ -231,14 +263,16 @@ func TestExhaustionBusy(t *testing.T) {
 	}
 	// Closed by the server right away: nothing stays busy.
 	for i := range convs {
-		closeFIN(&convs[i], conv.FromB, convs[i].FirstFrame+2, convs[i].FirstTime+1e6)
+		c := in.Conversations.At(i)
+		closeFIN(c, conv.FromB, int(c.FirstFrame)+2, c.FirstTime+1e6)
 	}
 	if out := judge(t, in, s, Exhaustion); len(out) != 0 {
 		t.Errorf("server closed: %v", frames(out))
 	}
 	// Closed by the client: TIME_WAIT keeps them busy.
 	for i := range convs {
-		convs[i].FirstFIN[0], convs[i].FirstFIN[1] = convs[i].FirstFIN[1], convs[i].FirstFIN[0]
+		c := in.Conversations.At(i)
+		c.FirstFIN[0], c.FirstFIN[1] = c.FirstFIN[1], c.FirstFIN[0]
 	}
 	s.ExhaustionShare = 0
 	if out := judge(t, in, s, Exhaustion); len(out) != 1 || out[0].Frame != 22 {
@@ -247,12 +281,16 @@ func TestExhaustionBusy(t *testing.T) {
 }
 
 func TestFixedDNSPort(t *testing.T) {
-	q := func(cport uint16, n, frame int) conv.UDPFlow {
-		return conv.UDPFlow{A: netip.AddrPortFrom(client, cport), B: netip.AddrPortFrom(server, 53),
-			FirstFrame: [2]int{frame, frame + 1}, LastFrame: [2]int{frame + 2*n - 2, frame + 2*n - 1},
-			FirstTime: [2]int64{0, 0}, LastTime: [2]int64{int64(n) * sec, int64(n) * sec}, Packets: [2]int{n, n}}
+	q := func(cport uint16, n, frame int32) conv.UDPFlow {
+		return conv.UDPFlow{A: conv.Endpoint{Host: clientID, Port: cport}, B: conv.Endpoint{Host: serverID, Port: 53},
+			FirstFrame: [2]int32{frame, frame + 1}, LastFrame: [2]int32{frame + 2*n - 2, frame + 2*n - 1},
+			FirstTime: [2]int64{0, 0}, LastTime: [2]int64{int64(n) * sec, int64(n) * sec}, Packets: [2]uint32{uint32(n), uint32(n)}}
 	}
-	in := &Input{UDPFlows: []conv.UDPFlow{q(33333, 12, 1), q(40000, 1, 30), q(40001, 9, 40)}}
+	in := input()
+	for _, f := range []conv.UDPFlow{q(33333, 12, 1), q(40000, 1, 30), q(40001, 9, 40)} {
+		p, _ := in.UDPFlows.Add()
+		*p = f
+	}
 	out := judge(t, in, Settings{}, FixedSourcePort)
 	if !slices.Equal(frames(out), []int{1}) {
 		t.Fatalf("got %v", frames(out))
@@ -264,14 +302,15 @@ func TestFixedDNSPort(t *testing.T) {
 }
 
 func TestSCTPReused(t *testing.T) {
-	a := netip.AddrPortFrom(client, 36412)
-	b := netip.AddrPortFrom(server, 36412)
-	in := &Input{Associations: []conv.Association{
+	a := conv.Endpoint{Host: clientID, Port: 36412}
+	b := conv.Endpoint{Host: serverID, Port: 36412}
+	in := input()
+	in.Associations = []conv.Association{
 		{Index: 0, A: a, B: b, FirstFrame: 1, LastFrame: 4, LastTime: 1 * sec, Tag: [2]uint32{0x11, 0x22}, TagSet: [2]bool{true, true}, Prev: -1,
 			End: conv.Segment{Frame: 4}, EndChunk: conv.SCTPAbort},
 		{Index: 1, A: a, B: b, FirstFrame: 5, LastFrame: 8, Tag: [2]uint32{0x33}, TagSet: [2]bool{true}, Prev: 0,
 			ReusedBy: conv.Segment{Frame: 5, Time: 31 * sec}},
-	}}
+	}
 	out := judge(t, in, Settings{}, SCTPReusedPorts)
 	if !slices.Equal(frames(out), []int{5}) {
 		t.Fatalf("got %v", frames(out))
@@ -284,14 +323,14 @@ func TestResolveHosts(t *testing.T) {
 	ports := func(ps ...uint16) {
 		for _, p := range ps {
 			n := len(convs)
-			convs = append(convs, handshake(n, p, 443, 3*n+1, int64(n)*sec))
+			convs = append(convs, handshake(p, 443, 3*n+1, int64(n)*sec))
 		}
 	}
 	for i := range 19 {
 		ports(uint16(1100 + 150*i)) // 1100 .. 3800: Windows XP
 	}
 	ports(40000) // one outlier: 19/20 = 95%
-	in := &Input{Conversations: convs}
+	in := input(convs...)
 	h := ResolveHosts(in, Settings{Preset: "auto"})[client]
 	if !h.Inferred || h.Preset.Name != "windows-xp" || h.Connections != 20 || h.InRange != 19 {
 		t.Fatalf("got %+v", h)
@@ -301,18 +340,17 @@ func TestResolveHosts(t *testing.T) {
 		t.Errorf("server: %+v", srv)
 	}
 	// Too few samples: the fallback, with the count.
-	in.Conversations = convs[:5]
+	in = input(convs[:5]...)
 	h = ResolveHosts(in, Settings{Preset: "auto", Default: "freebsd"})[client]
 	if h.Inferred || h.Preset.Name != "freebsd" || !strings.Contains(h.Why, "only 5 connection(s)") {
 		t.Errorf("few: %+v", h)
 	}
 	// Ports all over: no range holds 95%.
-	in.Conversations = nil
 	convs = nil
 	for i := range 20 {
 		ports(uint16(1100 + 3200*i))
 	}
-	in.Conversations = convs
+	in = input(convs...)
 	if h := ResolveHosts(in, Settings{Preset: "auto"})[client]; h.Inferred || !strings.Contains(h.Why, "no preset range holds 95%") {
 		t.Errorf("spread: %+v", h)
 	}
@@ -321,7 +359,7 @@ func TestResolveHosts(t *testing.T) {
 	for i := range 12 {
 		ports(uint16(50000 + 1000*i))
 	}
-	in.Conversations = convs
+	in = input(convs...)
 	if h := ResolveHosts(in, Settings{Preset: "auto", Default: "macos"})[client]; h.Preset.Name != "macos" {
 		t.Errorf("default macos: %+v", h)
 	}
@@ -347,16 +385,16 @@ func TestSettingsDefaults(t *testing.T) {
 func TestSYNUnansweredDuplicatesAndScans(t *testing.T) {
 	var convs []conv.Conversation
 	for i := range 12 {
-		c := handshake(i, 57865, uint16(80+i), 2*i+1, int64(i)*sec)
-		c.SYNACK, c.SYNACKCount, c.Packets = conv.Segment{}, 0, [2]int{2, 0}
-		c.SYNCount, c.LastFrame, c.LastTime = 2, 2*i+2, c.FirstTime+int64(time.Second)
+		c := handshake(57865, uint16(80+i), 2*i+1, int64(i)*sec)
+		c.SYNACK, c.SYNACKCount, c.Packets = conv.Segment{}, 0, [2]uint32{2, 0}
+		c.SYNCount, c.LastFrame, c.LastTime = 2, int32(2*i+2), c.FirstTime+int64(time.Second)
 		convs = append(convs, c)
 	}
 	dup := convs[0]
-	dup.Stream, dup.B = 12, conv.EndpointOf(netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), 80))
+	dup.B = conv.Endpoint{Host: otherID, Port: 80}
 	dup.LastTime = dup.FirstTime + 100e3 // 100 µs
 	convs = append(convs, dup)
-	out := judge(t, &Input{Conversations: convs}, Settings{}, SYNUnanswered)
+	out := judge(t, input(convs...), Settings{}, SYNUnanswered)
 	if !slices.Equal(frames(out), []int{1}) {
 		t.Fatalf("got %v", frames(out))
 	}

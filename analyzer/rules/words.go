@@ -5,16 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/portlens/portlens/analyzer/conv"
 )
-
-func endpointsOf(c *conv.Conversation, d conv.Dir) (src, dst netip.AddrPort) {
-	if d == conv.FromA {
-		return c.A.AddrPort(), c.B.AddrPort()
-	}
-	return c.B.AddrPort(), c.A.AddrPort()
-}
 
 func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/portlens/portlens/analyzer"
 	"github.com/portlens/portlens/analyzer/conv"
 	"github.com/portlens/portlens/analyzer/rules"
 )
@@ -33,7 +34,7 @@ func StateAt(c *conv.Conversation, end int64, timeWait time.Duration) State {
 	case conv.Rst:
 		return Closed
 	case conv.Fin:
-		if c.FirstFIN[0].Frame == 0 || c.FirstFIN[1].Frame == 0 {
+		if c.FirstFIN[0] == 0 || c.FirstFIN[1] == 0 {
 			return HalfClosed
 		}
 		if time.Duration(end-c.LastTime) < timeWait {
@@ -41,24 +42,40 @@ func StateAt(c *conv.Conversation, end int64, timeWait time.Duration) State {
 		}
 		return Closed
 	}
-	if c.SYN.Frame > 0 && c.SYNACK.Frame == 0 && c.Packets[0]+c.Packets[1] == c.SYNCount {
+	if c.SYN.Frame > 0 && c.SYNACK.Frame == 0 && c.Packets[0]+c.Packets[1] == uint32(c.SYNCount) {
 		return SynSent
 	}
 	return Established
 }
 
+// TimeWaitOf is the TIME_WAIT that applies to c: the preset of the side
+// that closed first (it holds TIME_WAIT), else the client's.
+func TimeWaitOf(res *analyzer.Result, c *conv.Conversation) time.Duration {
+	holder, _ := c.Client()
+	if d, ok := c.ClosedFirstBy(); ok {
+		holder, _ = c.Endpoints(d)
+	}
+	return res.Verdict.PresetOf(holder.Host).TimeWait
+}
+
+// State is conversation c's state at the end of the capture.
+func StateOf(res *analyzer.Result, c *conv.Conversation) State {
+	return StateAt(c, res.LastTime, TimeWaitOf(res, c))
+}
+
 // Chain is the reuse chain through stream s: every conversation on the
 // same ports, oldest first (6 -> 7 -> 8). A single stream when no reuse.
-func Chain(convs []conv.Conversation, s int) []int {
-	if s < 0 || s >= len(convs) {
+func Chain(convs *conv.Table, s int) []int {
+	n := convs.Len()
+	if s < 0 || s >= n {
 		return nil
 	}
 	head := s
-	for seen := 0; convs[head].PrevStream >= 0 && seen < len(convs); seen++ {
-		head = convs[head].PrevStream
+	for seen := 0; convs.At(head).PrevStream >= 0 && seen < n; seen++ {
+		head = int(convs.At(head).PrevStream)
 	}
 	var out []int
-	for i := head; i >= 0 && len(out) < len(convs); i = convs[i].NextStream {
+	for i := head; i >= 0 && len(out) < n; i = int(convs.At(i).NextStream) {
 		out = append(out, i)
 	}
 	return out
@@ -69,7 +86,7 @@ func Chain(convs []conv.Conversation, s int) []int {
 type Service struct {
 	Addr        netip.AddrPort
 	Answered    bool // it sent at least one SYN/ACK
-	Connections []int
+	Connections int
 	States      map[State]int
 	Refused     int // connections whose SYN the service answered with an RST
 	Unanswered  int // connections whose SYN got no SYN/ACK and no RST: a full listen queue or a filter
@@ -77,42 +94,88 @@ type Service struct {
 }
 
 // Services lists the services, most connections first.
-func Services(convs []conv.Conversation, end int64, timeWait time.Duration) []Service {
-	byAddr := map[netip.AddrPort]*Service{}
-	clients := map[netip.AddrPort]map[netip.Addr]bool{}
-	var order []netip.AddrPort
-	for i := range convs {
-		c := &convs[i]
+func Services(res *analyzer.Result) []Service {
+	convs := res.Conversations
+	byServer := map[conv.Endpoint]int{}
+	clients := map[[2]int32]bool{} // service index, client host
+	var out []Service
+	for i := range convs.Len() {
+		c := convs.At(i)
 		client, server := c.Client()
-		sv := byAddr[server]
-		if sv == nil {
-			sv = &Service{Addr: server, States: map[State]int{}}
-			byAddr[server] = sv
-			clients[server] = map[netip.Addr]bool{}
-			order = append(order, server)
+		k, ok := byServer[server]
+		if !ok {
+			k = len(out)
+			byServer[server] = k
+			out = append(out, Service{Addr: res.AddrPort(server), States: map[State]int{}})
 		}
-		sv.Connections = append(sv.Connections, c.Stream)
-		st := StateAt(c, end, timeWait)
-		sv.States[st]++
+		sv := &out[k]
+		sv.Connections++
+		sv.States[StateOf(res, c)]++
 		if c.SYNACK.Frame > 0 {
 			sv.Answered = true
 		}
 		if c.SYN.Frame > 0 && c.SYNACK.Frame == 0 {
-			if c.FirstRST.Frame > 0 && c.RSTDir != c.SYNDir {
+			if c.FirstRST > 0 && c.RSTDir != c.SYNDir {
 				sv.Refused++
 			} else {
 				sv.Unanswered++
 			}
 		}
-		clients[server][client.Addr()] = true
+		if ck := [2]int32{int32(k), int32(client.Host)}; !clients[ck] {
+			clients[ck] = true
+			sv.Clients++
+		}
 	}
-	out := make([]Service, 0, len(order))
-	for _, a := range order {
-		sv := byAddr[a]
-		sv.Clients = len(clients[a])
-		out = append(out, *sv)
+	slices.SortStableFunc(out, func(a, b Service) int { return cmp.Compare(b.Connections, a.Connections) })
+	return out
+}
+
+// Client is a host that opened connections, and its source ports.
+type Client struct {
+	Addr        netip.Addr
+	Host        conv.HostID
+	Preset      rules.Preset // the preset the rules judged it by
+	Connections int
+	Ports       int // distinct source ports
+	Lo, Hi      uint16
+	Outside     int // connections from a port outside its preset's ephemeral range
+	Reused      int
+}
+
+// Clients lists the client hosts, most connections first, judging their
+// source ports against each one's preset (under auto, what auto inferred
+// for that host, as the rules did).
+func Clients(res *analyzer.Result) []Client {
+	convs := res.Conversations
+	byHost := map[conv.HostID]int{}
+	ports := map[[2]int32]bool{} // client index, port
+	var out []Client
+	for i := range convs.Len() {
+		c := convs.At(i)
+		client, _ := c.Client()
+		k, ok := byHost[client.Host]
+		if !ok {
+			k = len(out)
+			byHost[client.Host] = k
+			out = append(out, Client{Addr: res.Hosts.Addr(client.Host), Host: client.Host,
+				Preset: res.Verdict.PresetOf(client.Host), Lo: client.Port, Hi: client.Port})
+		}
+		cl := &out[k]
+		port := client.Port
+		cl.Connections++
+		if pk := [2]int32{int32(k), int32(port)}; !ports[pk] {
+			ports[pk] = true
+			cl.Ports++
+		}
+		cl.Lo, cl.Hi = min(cl.Lo, port), max(cl.Hi, port)
+		if !cl.Preset.Ephemeral.Contains(port) {
+			cl.Outside++
+		}
+		if c.PrevStream >= 0 {
+			cl.Reused++
+		}
 	}
-	slices.SortStableFunc(out, func(a, b Service) int { return cmp.Compare(len(b.Connections), len(a.Connections)) })
+	slices.SortStableFunc(out, func(a, b Client) int { return cmp.Compare(b.Connections, a.Connections) })
 	return out
 }
 
@@ -124,54 +187,18 @@ type Point struct {
 	Reused bool // it reused the ports of an earlier conversation
 }
 
-// Client is a host that opened connections, and its source ports.
-type Client struct {
-	Addr        netip.Addr
-	Connections int
-	Ports       int // distinct source ports
-	Lo, Hi      uint16
-	Outside     int // connections from a port outside the ephemeral range
-	Reused      int
-	Points      []Point // in time order
-}
-
-// Clients lists the client hosts, most connections first, judging source
-// ports against the preset's ephemeral range.
-func Clients(convs []conv.Conversation, eph rules.Range) []Client {
-	byAddr := map[netip.Addr]*Client{}
-	ports := map[netip.Addr]map[uint16]bool{}
-	var order []netip.Addr
-	for i := range convs {
-		c := &convs[i]
+// Points lists the connections host opened, in time order: built for the
+// one client a plot shows, not for all of them.
+func Points(res *analyzer.Result, host conv.HostID) []Point {
+	convs := res.Conversations
+	var out []Point
+	for i := range convs.Len() {
+		c := convs.At(i)
 		client, _ := c.Client()
-		a := client.Addr()
-		cl := byAddr[a]
-		if cl == nil {
-			cl = &Client{Addr: a, Lo: client.Port(), Hi: client.Port()}
-			byAddr[a] = cl
-			ports[a] = map[uint16]bool{}
-			order = append(order, a)
+		if client.Host == host {
+			out = append(out, Point{Time: c.FirstTime, Port: client.Port, Stream: i, Reused: c.PrevStream >= 0})
 		}
-		port := client.Port()
-		cl.Connections++
-		ports[a][port] = true
-		cl.Lo, cl.Hi = min(cl.Lo, port), max(cl.Hi, port)
-		if !eph.Contains(port) {
-			cl.Outside++
-		}
-		reused := c.PrevStream >= 0
-		if reused {
-			cl.Reused++
-		}
-		cl.Points = append(cl.Points, Point{Time: c.FirstTime, Port: port, Stream: c.Stream, Reused: reused})
 	}
-	out := make([]Client, 0, len(order))
-	for _, a := range order {
-		cl := byAddr[a]
-		cl.Ports = len(ports[a])
-		slices.SortStableFunc(cl.Points, func(x, y Point) int { return cmp.Compare(x.Time, y.Time) })
-		out = append(out, *cl)
-	}
-	slices.SortStableFunc(out, func(a, b Client) int { return cmp.Compare(b.Connections, a.Connections) })
+	slices.SortStableFunc(out, func(x, y Point) int { return cmp.Compare(x.Time, y.Time) })
 	return out
 }

@@ -59,8 +59,7 @@ FILE - reads the capture from standard input.`)
 		}
 		switch {
 		case *asJSON:
-			rep := res.Report(opts, *frames)
-			_ = rep.WriteJSON(e.stdout)
+			_ = res.WriteJSON(e.stdout, opts, *frames)
 		case in != nil: // a file that could not be opened has nothing to show
 			printHuman(e.stdout, res, in.at, opts)
 		}
@@ -178,7 +177,7 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 		fmt.Fprintf(w, "  format        %s; %s: %s\n", format, plural(len(links), "link type"), strings.Join(links, ", "))
 	}
 	fmt.Fprintf(w, "  read          %s over %s\n", count(res.Packets, "packet"), res.Duration().Round(time.Microsecond))
-	fmt.Fprintf(w, "  conversations %s\n", count(len(res.Conversations), "TCP stream"))
+	fmt.Fprintf(w, "  conversations %s\n", count(res.Conversations.Len(), "TCP stream"))
 	fmt.Fprintf(w, "  preset        %s\n", opts.Rules.Preset)
 	counts := res.FlagCounts()
 	kinds := make([]string, 0, len(counts))
@@ -202,7 +201,8 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 
 func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt) {
 	last := 0
-	for _, fl := range res.Flags {
+	for i := range res.Flags() {
+		fl := res.Verdict.Explain(i)
 		if fl.Frame != last {
 			last = fl.Frame
 			fmt.Fprintln(w)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/rules"
 )
 
 const seeds = "../../testdata/captures/"
@@ -43,7 +44,7 @@ func TestAnalyzeJSON(t *testing.T) {
 	}
 	var reused []int
 	for _, f := range rep.Flags {
-		if f.Kind == "tcp.reused_ports" {
+		if f.Kind == rules.ReusedPorts {
 			reused = append(reused, f.Frame)
 			if f.Explanation == "" || len(f.Related) == 0 || f.Class != "after-rst" {
 				t.Errorf("flag on frame %d: class %q, related %v, explanation %q", f.Frame, f.Class, f.Related, f.Explanation)

@@ -20,6 +20,7 @@ func main() {
 	out := flag.String("out", "", "output pcap file (required)")
 	seed := flag.Uint64("seed", 1, "random seed")
 	ng := flag.Bool("pcapng", false, "write pcapng (EPBs with an epb_flags option) instead of pcap")
+	copies := flag.Int("copies", 1, "write this many time-shifted copies of one run (most conversations then reuse ports)")
 	flag.Parse()
 	if *out == "" || *packets < 0 {
 		flag.Usage()
@@ -27,7 +28,7 @@ func main() {
 	}
 	f, err := os.Create(*out)
 	if err == nil {
-		err = benchcap.Write(f, benchcap.Config{Packets: *packets, Seed: *seed, PcapNG: *ng})
+		err = benchcap.Write(f, benchcap.Config{Packets: *packets, Seed: *seed, PcapNG: *ng, Copies: *copies})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

@@ -35,8 +35,9 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to write the table into")
 	external := flag.Bool("external", true, "also time tshark and wiregasm (slow: about a minute each)")
 	only := flag.String("only", "", "run only this part (chromium) and print its rows without writing -out")
+	capture := flag.String("capture", "", "measure this capture instead of generating one")
 	flag.Parse()
-	b := &bench{dir: *dir, count: *count, packets: *packets}
+	b := &bench{dir: *dir, count: *count, packets: *packets, file: *capture}
 	if *only != "" {
 		if err := b.runOnly(*only); err != nil {
 			fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -105,6 +106,14 @@ func (b *bench) run(external bool) error {
 func (b *bench) capture() error {
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return err
+	}
+	if b.file != "" {
+		st, err := os.Stat(b.file)
+		if err != nil {
+			return err
+		}
+		b.size = st.Size()
+		return nil
 	}
 	b.file = filepath.Join(b.dir, fmt.Sprintf("bench-%d.pcap", b.packets))
 	b.say("writing %s", b.file)

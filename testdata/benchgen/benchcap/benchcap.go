@@ -27,6 +27,46 @@ type Config struct {
 	// dumpcap writes them), so packet data is followed by more bytes of
 	// its block, which is what readers get wrong at buffer boundaries.
 	PcapNG bool
+	// Copies, when above 1, writes that many time-shifted copies of one
+	// generated run of Packets/Copies packets, one after the other (as
+	// mergecap -a of a capture shifted with editcap -t): every connection
+	// of a later copy reuses the ports of the same connection in the
+	// copy before, so most conversations are flagged, the way a long
+	// capture of a periodic job looks.
+	Copies int
+}
+
+// records yields the records of cfg: the packets of one generated run,
+// or of Copies time-shifted runs.
+type records struct {
+	cfg        Config
+	g          *gen
+	per, done  int
+	start, end int64 // the first run's first and last time (µs)
+	copy       int
+}
+
+func newRecords(cfg Config) *records {
+	r := &records{cfg: cfg, g: newGen(cfg.Seed), per: cfg.Packets}
+	if cfg.Copies > 1 {
+		r.per = (cfg.Packets + cfg.Copies - 1) / cfg.Copies
+	}
+	r.start = r.g.usec
+	return r
+}
+
+func (r *records) next() []byte {
+	if r.done > 0 && r.done%r.per == 0 {
+		// The next copy: the same run again, a second after the last.
+		if r.copy == 0 {
+			r.end = r.g.usec
+		}
+		r.copy++
+		r.g = newGen(r.cfg.Seed)
+		r.g.usec += int64(r.copy) * (r.end - r.start + 1e6)
+	}
+	r.done++
+	return r.g.next()
 }
 
 // Bytes returns the capture of n packets with the default seed.
@@ -40,7 +80,7 @@ func Bytes(n int) []byte {
 // Write writes the capture to w.
 func Write(w io.Writer, cfg Config) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	g := newGen(cfg.Seed)
+	g := newRecords(cfg)
 	if cfg.PcapNG {
 		return writeNG(bw, g, cfg.Packets)
 	}
@@ -63,7 +103,7 @@ func Write(w io.Writer, cfg Config) error {
 
 // writeNG writes the packets of g as pcapng: one section, one Ethernet
 // interface with microsecond time stamps, one EPB per packet.
-func writeNG(bw *bufio.Writer, g *gen, packets int) error {
+func writeNG(bw *bufio.Writer, g *records, packets int) error {
 	le := binary.LittleEndian
 	block := func(typ uint32, body []byte) error {
 		total := uint32(12 + len(body))
