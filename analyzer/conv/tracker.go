@@ -83,9 +83,10 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 		c = t.convs.At(int(idx))
 		dir = FromA
 		res = Result{Stream: int(idx), Dir: dir}
-		// Wireshark 4.4 runs no TCP analysis inside ICMP errors: a quoted
-		// SYN splits the stream but is not flagged.
-		if !p.InICMPError {
+		// Wireshark 4.4 shows no TCP analysis for a header inside another
+		// packet (an ICMP error's quote, an sFlow sample) nor for one it
+		// cannot read whole: such a SYN splits the stream, unflagged.
+		if !p.InErrorPkt() && p.TCPHeader == decode.HeaderWhole {
 			c.Reused = true
 			c.ReusedBySYNACK = p.Flags.Has(decode.ACK)
 			res.Reused = true
@@ -93,6 +94,20 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 	}
 	c.record(frame, ts, length, dir, p)
 	return res
+}
+
+// Current returns the conversation a segment like p finds now (the most
+// recent on its ports; stream -1 if none) and p's direction in it.
+// Wireshark shows a frame's streams once the whole frame is dissected, so
+// in a frame with several TCP headers (sFlow samples) each shows the
+// conversation current after the last of them.
+func (t *Tracker) Current(p *decode.Packet) (stream int, dir Dir) {
+	src, dst := endpoints(t.hosts, p)
+	idx, ok := t.current[keyOf(src, dst)]
+	if !ok {
+		return -1, FromA
+	}
+	return int(idx), t.convs.At(int(idx)).DirOf(src)
 }
 
 func (t *Tracker) create(k key, a, b Endpoint, prev int32) int32 {
@@ -117,26 +132,36 @@ func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decod
 	c.Bytes[dir] += uint64(length)
 
 	f := p.Flags
-	if !c.BaseSet[dir] {
-		c.Base[dir], c.BaseSet[dir] = p.Seq-1, true
-		if f.Has(decode.SYN) {
-			c.Base[dir] = p.Seq
-		}
+	// A header inside another packet (ICMP error, sFlow sample) sets no
+	// base in Wireshark 4.4, but its RST or FIN+ACK counts below.
+	if !p.InErrorPkt() {
+		c.recordBases(dir, p)
 	}
-	if rev := dir.Reverse(); !c.BaseSet[rev] && f.Has(decode.ACK) {
-		c.Base[rev], c.BaseSet[rev] = p.Ack-1, true
-	}
-	if f.Has(decode.RST) {
-		c.SawRST = true
-	}
-	if f.Has(decode.FIN | decode.ACK) {
-		c.SawFINACK = true
+	// With a data offset below 5 words Wireshark gives up before noting
+	// the RST or FIN.
+	if p.TCPHeader != decode.HeaderBadOffset {
+		c.SawRST = c.SawRST || f.Has(decode.RST)
+		c.SawFINACK = c.SawFINACK || f.Has(decode.FIN|decode.ACK)
 	}
 	if p.InICMPError { // a quoted header is not a segment the host sent again
 		c.ICMPErrors = inc16(c.ICMPErrors)
 		return
 	}
 	c.recordEvidence(frame, ts, dir, p)
+}
+
+// recordBases sets the flows' bases (section 2 of the reference) that
+// are not set yet.
+func (c *Conversation) recordBases(dir Dir, p *decode.Packet) {
+	if !c.BaseSet[dir] {
+		c.Base[dir], c.BaseSet[dir] = p.Seq-1, true
+		if p.Flags.Has(decode.SYN) {
+			c.Base[dir] = p.Seq
+		}
+	}
+	if rev := dir.Reverse(); !c.BaseSet[rev] && p.Flags.Has(decode.ACK) {
+		c.Base[rev], c.BaseSet[rev] = p.Ack-1, true
+	}
 }
 
 // inc16 counts up to 65535 and stays there.
