@@ -129,6 +129,8 @@ func (run *Run) add(cp *capture.Packet) {
 	}
 	fr.Transport = p.Transport
 	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment
+	fr.IPv6 = p.IPVersion == 6
+	fr.Ethernet = cp.Link == capture.LinkEthernet
 	fr.Ref, fr.Dir = run.track(frame, cp, p)
 	if p.Transport == decode.TCP {
 		fr.Flags = p.Flags
