@@ -52,7 +52,8 @@ func (p *Pacer) Tick() {
 // A Verdict is not safe for concurrent use (rendering fills caches).
 type Verdict struct {
 	// Flags are in frame order, then kind.
-	Flags []Flag
+	Flags  []Flag
+	counts [numKinds]int // flags of each kind
 
 	in    Input // without its Pacer: rendering never pauses
 	s     Settings
@@ -116,6 +117,9 @@ func Judge(in *Input, s Settings) *Verdict {
 	if total > 0 {
 		v.Flags = mergeFlags(parts, total, in.Pacer)
 	}
+	for i := range v.Flags {
+		v.counts[v.Flags[i].Kind]++
+	}
 	return v
 }
 
@@ -134,11 +138,13 @@ func (v *Verdict) Of(n int) (lo, hi int) {
 	return lo, hi
 }
 
-// Counts counts the flags by kind.
+// Counts counts the flags by kind (kinds without flags are left out).
 func (v *Verdict) Counts() map[Kind]int {
 	counts := map[Kind]int{}
-	for i := range v.Flags {
-		counts[v.Flags[i].Kind]++
+	for k, n := range v.counts {
+		if n > 0 {
+			counts[Kind(k)] = n
+		}
 	}
 	return counts
 }
