@@ -152,7 +152,6 @@ func (v *Verdict) group() {
 	for i := range v.Flags {
 		v.in.Pacer.Tick()
 		f := &v.Flags[i]
-		v.kindCounts[f.Kind]++
 		causes[i] = v.causeOf(f)
 		g, ok := idx[causes[i].key]
 		if !ok {
@@ -307,5 +306,5 @@ func (v *Verdict) KindCount(k Kind) int {
 	if k >= numKinds {
 		return 0
 	}
-	return int(v.kindCounts[k])
+	return v.counts[k]
 }
