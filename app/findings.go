@@ -85,8 +85,8 @@ func (c *FindingsView) Render() app.UI {
 	fs := v.Findings()
 	n := min(c.shown, len(fs))
 	return app.Section().ID("findings").Class("findings-view").Aria("label", "Findings").Body(
-		app.P().Class("hint findings-intro").Text(plural(len(fs), "finding groups", "findings group")+" the "+
-			plural(len(v.Flags), "flag", "flags")+" by cause and subject, most important first: warnings, then those that concern the most connections. "+
+		app.P().Class("hint findings-intro").Text(counted(len(fs), "finding groups", "findings group")+" the "+
+			counted(len(v.Flags), "flag", "flags")+" by cause and subject, most important first: warnings, then those that concern the most connections. "+
 			"Open one for its explanation and examples; “Show its frames” filters the packet list to it."),
 		app.Ol().Class("findings-list").Body(
 			app.Range(fs[:n]).Slice(func(i int) app.UI {
@@ -147,7 +147,7 @@ func (c *FindingsView) renderBody(i int, fd *rules.Finding, f *rules.ExplainedFi
 		),
 		app.Button().Class("show-frames small").DataSet("finding", i+1).
 			OnClick(func(ctx app.Context, e app.Event) { showFinding(ctx, i, first) }, app.EventScope(strconv.Itoa(i))).
-			Text("Show its "+plural(f.Count, "flagged frame", "flagged frames")+" in the packet list"),
+			Text("Show its "+counted(f.Count, "flagged frame", "flagged frames")+" in the packet list"),
 	)
 }
 
@@ -210,6 +210,14 @@ func kindAndClass(k rules.Kind, class string) string {
 		return k.String()
 	}
 	return k.String() + " · " + class
+}
+
+// counted is "1 flag", "176,542 flags".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
 }
 
 // hasFindings reports whether the result has findings to show.
