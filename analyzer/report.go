@@ -26,6 +26,7 @@ type Report struct {
 	Duration      float64           `json:"duration_seconds"`
 	Conversations int               `json:"conversations"`
 	Preset        string            `json:"preset"`
+	NAT           *NATReport        `json:"nat,omitempty"`
 	FlagCounts    map[string]int    `json:"flag_counts"`
 	Flags         []rules.Explained `json:"flags"`
 	Frames        []FrameReport     `json:"frames,omitempty"`
@@ -33,6 +34,25 @@ type Report struct {
 	Error         string            `json:"error"`
 	ErrorFrame    int               `json:"error_frame,omitempty"`
 	ErrorOffset   int64             `json:"error_offset,omitempty"`
+}
+
+// NATReport is the cloud NAT the rules judged the clients behind
+// (--nat), with the budget and TIME_WAIT they used.
+type NATReport struct {
+	Name            string  `json:"name"`
+	Label           string  `json:"label"`
+	Budget          int     `json:"budget"`
+	TimeWaitSeconds float64 `json:"time_wait_seconds"`
+	Source          string  `json:"source"`
+}
+
+// natReport describes s's NAT, nil without one.
+func natReport(s rules.Settings) *NATReport {
+	n, ok := s.NATPreset()
+	if !ok {
+		return nil
+	}
+	return &NATReport{Name: n.Name, Label: n.Label, Budget: n.Budget, TimeWaitSeconds: n.TimeWait.Seconds(), Source: n.Source}
 }
 
 // FrameReport is one frame's stream, for --frames.
@@ -52,6 +72,7 @@ func (r *Result) header(opts Options) Report {
 		Duration:      r.Duration().Seconds(),
 		Conversations: r.conversations(),
 		Preset:        opts.Rules.Preset,
+		NAT:           natReport(opts.Rules),
 		FlagCounts:    map[string]int{},
 		Flags:         []rules.Explained{},
 		Stopped:       r.Stopped,
