@@ -86,7 +86,7 @@ func (c *Summary) Render() app.UI {
 			}),
 		),
 		app.Details().Class("settings-box").Body(
-			app.Summary().Text("Rules: "+s.Settings.Effective().Label+" preset (change)"),
+			app.Summary().Text("Rules: "+s.Settings.Effective().Label+" preset"+natLabel(s.Settings)+" (change)"),
 			&SettingsPanel{S: s, Rev: s.Rev},
 		),
 	)

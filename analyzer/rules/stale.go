@@ -310,7 +310,7 @@ func appendAftermath(b []byte, k *collision, class Class, src, peer netip.AddrPo
 	}
 	if k.opened.Frame == 0 {
 		return fmt.Appendf(b, "No SYN/ACK came in the capture: the connection never opened while it ran (%s after the "+
-			"first SYN). Wireshark shows the ACK as \"ACKed unseen segment\".", formatDuration(time.Duration(k.c.LastTime-k.c.SYN.Time)))
+			"first SYN).", formatDuration(time.Duration(k.c.LastTime-k.c.SYN.Time)))
 	}
 	cost := time.Duration(k.opened.Time - k.c.SYN.Time)
 	b = fmt.Appendf(b, "The SYN/ACK came in frame %d (stream %d)", k.opened.Frame, k.openStream)
@@ -318,8 +318,9 @@ func appendAftermath(b []byte, k *collision, class Class, src, peer netip.AddrPo
 		b = fmt.Appendf(b, ", %s after the old connection's last packet: the peer's TIME_WAIT had run out",
 			formatDuration(time.Duration(k.opened.Time-k.prev.LastTime)))
 	}
-	return fmt.Appendf(b, ". The collision cost %s, from the first SYN (frame %d) to the established connection. Wireshark shows the ACK as \"ACKed unseen segment\" and the SYN sent again as a retransmission "+
-		"or a port reuse: it looks like a network fault, but the peer only remembered the old connection.",
+	return fmt.Appendf(b, ". The collision cost %s, from the first SYN (frame %d) to the established connection. "+
+		"Wireshark may mark the ACK \"ACKed unseen segment\" and the SYN sent again a retransmission or a port reuse: "+
+		"it looks like a network fault, but the peer only remembered the old connection.",
 		formatDuration(cost), k.c.SYN.Frame)
 }
 
