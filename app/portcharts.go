@@ -157,7 +157,7 @@ func (c *Ports) flagMarks(tl summary.Timeline, top float64) []app.UI {
 // hoverMarks are the cursor and the tooltip of the column under the
 // pointer: its time (relative and absolute) and counts.
 func (c *Ports) hoverMarks(u *summary.PortUse, tl summary.Timeline, top, base float64) []app.UI {
-	g, i := c.geo, c.hover
+	g, i := c.geo, c.hover-1
 	if i < 0 || i >= len(tl.Open) || c.drag.on {
 		return nil
 	}
@@ -218,7 +218,8 @@ func timelineLegend(u *summary.PortUse) app.UI {
 		app.Span().Class("key open-key").Text("■"), app.Text(" open  "),
 		app.Span().Class("key waiting-key").Text("■"), app.Text(" "+held+"  "),
 		app.Span().Class("key budget-key").Text("┄"), app.Text(" budget  "),
-		app.Span().Class("key flag-key").Text("▼"), app.Text(" flags (click one)  "),
+		app.Span().Class("key flag-key").Text("▼"), app.Text(" warnings "),
+		app.Span().Class("key note-key").Text("▼"), app.Text(" notes (click one)  "),
 		app.Span().Class("key drop-key").Text("▮"), app.Text(" SYNs never answered"),
 	)
 }

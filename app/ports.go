@@ -33,7 +33,7 @@ type Ports struct {
 		on     bool
 		x0, x1 float64
 	}
-	hover int // the timeline column under the pointer, -1 for none
+	hover int // the timeline column under the pointer plus one; 0 for none
 
 	// What the last Render drew, for painting the canvas and mapping the
 	// pointer back to times.
@@ -75,7 +75,6 @@ func (g chartGeo) colAt(x float64) int {
 }
 
 func (c *Ports) OnMount(ctx app.Context) {
-	c.hover = -1
 	c.measure(ctx)
 }
 
@@ -246,7 +245,7 @@ func (c *Ports) setZoom(ctx app.Context, from, to int64) {
 			from, to = 0, 0
 		}
 	}
-	c.from, c.to, c.hover = from, to, -1
+	c.from, c.to, c.hover = from, to, 0
 	ctx.Defer(func(app.Context) { c.paint() })
 }
 
@@ -295,7 +294,7 @@ func (c *Ports) onMove(ctx app.Context, e app.Event) {
 		c.drag.x1 = x
 		return
 	}
-	if col := c.geo.colAt(x); col != c.hover {
+	if col := c.geo.colAt(x) + 1; col != c.hover {
 		c.hover = col
 		return
 	}
@@ -315,7 +314,7 @@ func (c *Ports) onUp(ctx app.Context, e app.Event) {
 }
 
 func (c *Ports) onLeave(ctx app.Context, e app.Event) {
-	c.drag.on, c.hover = false, -1
+	c.drag.on, c.hover = false, 0
 }
 
 // interactive adds the zoom and hover handlers to a chart.

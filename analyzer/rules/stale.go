@@ -357,10 +357,17 @@ var staleAdvice = map[Class]string{
 		"a narrow ephemeral range or SO_REUSEADDR on the client, and TCP timestamps on both ends (RFC 6191).",
 }
 
-// staleJudge is the host whose preset judged a tcp.stale_peer flag: the
-// peer that held the ports.
-func (v *Verdict) staleJudge(f *Flag) conv.HostID {
+// staleSubject is what a tcp.stale_peer flag is about, to group it by:
+// the client (the SYN's sender, with its port) and the destination that
+// held the old connection.
+func (v *Verdict) staleSubject(f *Flag) (client, dest conv.Endpoint) {
 	c := v.in.conv(v.in.Answers[f.Subject].Stream)
-	_, peer := c.Endpoints(c.SYNDir)
-	return peer.Host
+	return c.Endpoints(c.SYNDir)
+}
+
+// staleJudge is the host whose preset judged a tcp.stale_peer flag: the
+// peer that held the ports (its TIME_WAIT).
+func (v *Verdict) staleJudge(f *Flag) conv.HostID {
+	_, dest := v.staleSubject(f)
+	return dest.Host
 }
