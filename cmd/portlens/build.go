@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -106,6 +107,9 @@ func buildSite(o siteOptions) error {
 	if err := fixManifest(filepath.Join(o.Out, "manifest.webmanifest")); err != nil {
 		return err
 	}
+	if err := fixPages(o.Out); err != nil {
+		return err
+	}
 	if err := copyTree(filepath.Join(o.Out, "web"), web); err != nil {
 		return err
 	}
@@ -131,6 +135,49 @@ func fixManifest(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(out, '\n'), 0o644)
+}
+
+// fixPages removes the meta tags go-app writes that would be wrong: with
+// no domain to resolve them against, og:url is "https:///index.html" and
+// og:image "https://", and the author is empty. A site can be hosted
+// anywhere, so they are left out rather than guessed; og:title,
+// og:description and og:type stay.
+func fixPages(dir string) error {
+	pages, err := filepath.Glob(filepath.Join(dir, "*.html"))
+	if err != nil {
+		return err
+	}
+	for _, page := range pages {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		fixed := metaTag.ReplaceAllFunc(data, func(tag []byte) []byte {
+			if brokenMeta(string(tag)) {
+				return nil
+			}
+			return tag
+		})
+		if err := os.WriteFile(page, fixed, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// metaTag is one <meta> tag on a line of its own, as go-app writes them
+// (attributes in any order).
+var metaTag = regexp.MustCompile(`(?m)^[ \t]*<meta [^>]*>\n`)
+
+// brokenMeta reports whether a meta tag is empty or points nowhere.
+func brokenMeta(tag string) bool {
+	switch {
+	case strings.Contains(tag, `name="author"`):
+		return !strings.Contains(tag, `content="`) || strings.Contains(tag, `content=""`)
+	case strings.Contains(tag, `property="og:url"`), strings.Contains(tag, `property="og:image"`):
+		return strings.Contains(tag, `content="https:///`) || strings.Contains(tag, `content="https://"`)
+	}
+	return false
 }
 
 // wasmVersion names a build by its content: the same app.wasm keeps the
