@@ -82,7 +82,7 @@ func followButton(s *State, n int) app.UI {
 	}
 	label, title := "Follow TCP stream "+strconv.Itoa(st), "Show only this conversation's packets (key f)"
 	if s.Filter == followFilter(st) {
-		label, title = "Back from stream "+strconv.Itoa(st), "Show the packets of the filter before following (key f or Esc)"
+		label, title = "Stop following stream "+strconv.Itoa(st), "Back to the packets of the filter before following (key f or Esc)"
 	}
 	return app.Button().ID("follow").Class("button small").Title(title).DataSet("stream", st).
 		OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionFollow, n) }, app.EventScope(n, st)).

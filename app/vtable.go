@@ -295,7 +295,13 @@ func (t *vtable) render(def *tableDef) app.UI {
 	if t.busy {
 		status += " · sorting and filtering…"
 	}
-	return app.Div().ID(def.ID).Class("vtable").DataSet("busy", t.busy).Body(
+	// What the rows on screen are, for automation: the order built, not
+	// the one asked for while it is being built.
+	sorted := ""
+	if t.built.sort > 0 {
+		sorted = def.Cols[t.built.sort-1].Label + map[bool]string{false: " ascending", true: " descending"}[t.built.desc]
+	}
+	return app.Div().ID(def.ID).Class("vtable").DataSet("busy", t.busy).DataSet("sorted", sorted).DataSet("filtered", t.built.text).Body(
 		app.Div().Class("vtable-bar").Attr("role", "search").Body(
 			app.Label().For(def.ID+"-filter").Class("visually-hidden").Text("Filter "+def.Noun),
 			app.Input().ID(def.ID+"-filter").Type("search").Class("table-filter").Value(t.text).
