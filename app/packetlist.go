@@ -227,6 +227,8 @@ func (c *PacketList) onKey(ctx app.Context, e app.Event) {
 		if s.Filter.Active() {
 			e.PreventDefault()
 			ctx.NewAction(actionUnfollow)
+		} else {
+			ctx.PreventUpdate()
 		}
 		return
 	case "n", "p":
@@ -311,8 +313,8 @@ func (c *PacketList) renderRow(i, n int) app.UI {
 	if r := s.Row(n); r != nil {
 		cells = append(cells,
 			cell("c-time", relTime(r.Time, s.Res.FirstTime)),
-			cell("c-src", r.Source),
-			cell("c-dst", r.Destination),
+			cell("c-src", r.Source).Title(r.Source), // an IPv6 address may not fit
+			cell("c-dst", r.Destination).Title(r.Destination),
 			cell("c-proto", r.Protocol),
 			cell("c-len", strconv.Itoa(r.Length)),
 			cell("c-info", r.Info).Title(r.Info),

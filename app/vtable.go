@@ -145,8 +145,8 @@ func (t *vtable) sync(ctx app.Context, def *tableDef) {
 		}
 		order := orderOf(n, pred, keyOf, cmpf, k.desc, pause)
 		ctx.Dispatch(func(ctx app.Context) {
-			if t.job != id {
-				return // the settings changed meanwhile
+			if t.job != id || t.building != k {
+				return // the settings changed meanwhile, or another capture came
 			}
 			t.order, t.built, t.busy, t.first = order, k, false, 0
 			ctx.Defer(func(ctx app.Context) { t.layout(ctx, def, true) })

@@ -261,6 +261,8 @@ func (bt *browserTest) followStream(t *testing.T) {
 	bt.click(fmt.Sprintf("#row-%d", frame))
 	bt.wait("the frame selected", fmt.Sprintf(`document.querySelector("#detail")?.dataset.frame === "%d"`, frame))
 	check := func(how string) {
+		// The filter box first: another filter may show the same count.
+		bt.wait(how+": the filter box", fmt.Sprintf(`document.querySelector("#filter-text")?.value === "stream:%d"`, stream))
 		bt.wait(how+": the list filtered", fmt.Sprintf(`document.querySelector("#filter-count")?.textContent === "%d of 3,000 packets"`, want))
 		bt.wait(how+": rows in", fmt.Sprintf(`document.querySelectorAll("#window .row").length === %d && ![...document.querySelectorAll("#window .row .c-time")].some((c) => c.classList.contains("loading"))`, want))
 		var frames []int
@@ -273,11 +275,9 @@ func (bt *browserTest) followStream(t *testing.T) {
 		if !slices.Contains(frames, frame) || bt.frame() != strconv.Itoa(frame) {
 			t.Errorf("%s: frame %d should stay selected and shown: rows %v, detail %s", how, frame, frames, bt.frame())
 		}
-		if f := bt.eval(`document.querySelector("#filter-text").value`); f != fmt.Sprintf("stream:%d", stream) {
-			t.Errorf("%s: the filter box says %q", how, f)
-		}
 	}
 	all := func(how string) {
+		bt.wait(how+": no filter", `document.querySelector("#filter-text")?.value === ""`)
 		bt.wait(how+": all packets", `document.querySelector("#filter-count")?.textContent === "3,000 of 3,000 packets"`)
 		if bt.frame() != strconv.Itoa(frame) {
 			t.Errorf("%s: the selection moved to %s", how, bt.frame())
@@ -297,13 +297,14 @@ func (bt *browserTest) followStream(t *testing.T) {
 	bt.key(kb.Escape)
 	all("Esc")
 	// Following from another filter comes back to it.
-	bt.must(chromedp.Do(bt.ctx, chromedp.SendKeys(chromedp.CSS("#filter-text"), fmt.Sprintf("port:%d\r", res.Conversation(stream).A.Port))))
+	port := fmt.Sprintf("port:%d", res.Conversation(stream).B.Port) // the server's: more than one stream
+	bt.must(chromedp.Do(bt.ctx, chromedp.SendKeys(chromedp.CSS("#filter-text"), port+"\r")))
 	bt.wait("the port filter", `document.querySelector("#filter-count")?.textContent !== "3,000 of 3,000 packets"`)
 	before := bt.text("#filter-count")
 	bt.click("#follow")
 	check("follow from a filter")
 	bt.click("#follow")
-	bt.wait("back to the port filter", fmt.Sprintf(`document.querySelector("#filter-count")?.textContent === %q`, before))
+	bt.wait("back to the port filter", fmt.Sprintf(`document.querySelector("#filter-text")?.value === %q && document.querySelector("#filter-count")?.textContent === %q`, port, before))
 	bt.click("#filter-clear")
 }
 
@@ -670,4 +671,13 @@ func (bt *browserTest) endpoints(res *analyzer.Result) {
 		t.Fatal(err)
 	}
 	bt.shot("43-endpoints")
+	// A short window: each table keeps a few rows in view (the panel scrolls).
+	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateViewport(1280, 650), chromedp.Sleep(300*time.Millisecond)))
+	for _, id := range []string{"services", "clients"} {
+		if h, _ := strconv.Atoi(bt.eval(`String(document.querySelector("#` + id + `-viewport").clientHeight)`)); h < 3*24 {
+			t.Errorf("at 1280x650 the %s table shows %d px of rows", id, h)
+		}
+	}
+	bt.shot("44-endpoints-1280x650")
+	bt.must(chromedp.Do(bt.ctx, chromedp.EmulateViewport(1440, 900)))
 }
