@@ -166,3 +166,22 @@ func TestNotCaptureText(t *testing.T) {
 		}
 	}
 }
+
+// Sorting a million records on an int64 key, as the Conversations table
+// does for a capture of a million conversations (the page runs it in the
+// background, yielding every 1,024 steps).
+func BenchmarkOrderOfMillion(b *testing.B) {
+	const n = 1_000_000
+	keys := make([]int64, n)
+	x := uint64(1)
+	for i := range keys {
+		x = x*6364136223846793005 + 1442695040888963407
+		keys[i] = int64(x >> 20)
+	}
+	key := func(i int) int64 { return keys[i] }
+	pause := pacedEvery(func() {}, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		orderOf(n, nil, key, nil, true, pause)
+	}
+}
