@@ -163,8 +163,9 @@ func TestBrowserPage(t *testing.T) {
 	t.Run("follow", bt.followStream)
 	t.Run("not-capture", bt.notCaptureOnce)
 	t.Run("phone", bt.phone)
-	t.Run("queued-file", func(t *testing.T) { bt.queued(t, gate, false) })
-	t.Run("queued-drop", func(t *testing.T) { bt.queued(t, gate, true) })
+	for _, how := range []string{"file", "drop", "sample"} {
+		t.Run("queued-"+how, func(t *testing.T) { bt.queued(t, gate, how) })
+	}
 	bt.checkLocal()
 }
 
@@ -407,10 +408,11 @@ func (bt *browserTest) phone(t *testing.T) {
 	bt.dark(false)
 }
 
-// queued: a file chosen (or dropped) while app.wasm is still loading is
-// read once the page is ready. A fresh browser context, so that no service
-// worker has the wasm yet; the test server holds app.wasm meanwhile.
-func (bt *browserTest) queued(t *testing.T, gate *wasmGate, drop bool) {
+// queued: a file chosen (or dropped, or a sample clicked) while app.wasm is
+// still loading is read once the page is ready. A fresh browser context, so
+// that no service worker has the wasm yet; the test server holds app.wasm
+// meanwhile.
+func (bt *browserTest) queued(t *testing.T, gate *wasmGate, how string) {
 	ctx, cancel := chromedp.NewContext(bt.ctx, chromedp.WithNewBrowserContext())
 	defer cancel()
 	q := *bt
@@ -422,9 +424,9 @@ func (bt *browserTest) queued(t *testing.T, gate *wasmGate, drop bool) {
 	if st := q.eval(`document.querySelector("#portlens").dataset.state || "none"`); st != "none" {
 		t.Fatalf("the page is already running (state %s): the wasm was not held", st)
 	}
-	name := "chosen-early.pcap"
-	if drop {
-		name = "dropped-early.pcap"
+	name := how + "-early.pcap"
+	switch how {
+	case "drop":
 		// A drop as the browser makes it: a DataTransfer holding a File.
 		q.eval(`(async () => {
 			const blob = await (await fetch("web/samples/seed-rst-storm.pcap")).blob();
@@ -437,7 +439,10 @@ func (bt *browserTest) queued(t *testing.T, gate *wasmGate, drop bool) {
 		if q.eval(`String(window.__dropPrevented)`) != "true" {
 			t.Errorf("the drop was not taken: the browser would open the file in place of the page")
 		}
-	} else {
+	case "sample":
+		name = "seed-rst-storm.pcap"
+		q.click(`[id="sample-seed-rst-storm.pcap"]`)
+	default:
 		file := filepath.Join(t.TempDir(), name)
 		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", "seed-rst-storm.pcap"))
 		q.must(err)
@@ -448,7 +453,7 @@ func (bt *browserTest) queued(t *testing.T, gate *wasmGate, drop bool) {
 	if st := q.eval(`document.querySelector("#portlens").dataset.state || "none"`); st != "none" {
 		t.Fatalf("state %s before the wasm was let through", st)
 	}
-	q.shot(map[bool]string{false: "38-queued-file", true: "39-queued-drop"}[drop])
+	q.shot("38-queued-" + how)
 	if held := gate.open(); held == 0 {
 		t.Errorf("no request for app.wasm was held")
 	}
