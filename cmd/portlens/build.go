@@ -219,15 +219,32 @@ func copyFile(dst string, src fs.FS, name string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	return writeAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+// writeAtomic writes a file through a temporary one renamed into place: a
+// host serving the directory while the site is rebuilt over it (or a
+// service worker caching a new version at that moment) gets the old file
+// or the new one, never half of app.wasm.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	err = errors.Join(write(tmp), tmp.Close())
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	return out.Close()
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // compressible files get a .gz twin. Captures are left alone: a .pcap.gz
@@ -263,12 +280,9 @@ func gzipFile(path string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(path + ".gz")
-	if err != nil {
-		return err
-	}
-	zw, _ := gzip.NewWriterLevel(out, gzip.BestCompression)
-	_, err = io.Copy(zw, in)
-	err = errors.Join(err, zw.Close(), out.Close())
-	return err
+	return writeAtomic(path+".gz", func(w io.Writer) error {
+		zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+		_, err := io.Copy(zw, in)
+		return errors.Join(err, zw.Close())
+	})
 }
