@@ -21,9 +21,15 @@ type Conversations struct {
 	app.Compo
 	S   *State
 	Rev int
+
+	resized resizeWatch
 }
 
-func (c *Conversations) OnMount(ctx app.Context)  { c.S.tables.conversations.mounted(ctx, c.def()) }
+func (c *Conversations) OnMount(ctx app.Context) {
+	c.S.tables.conversations.mounted(ctx, c.def())
+	c.resized.watch(ctx, "conversations-table-viewport", c.OnResize)
+}
+func (c *Conversations) OnDismount()              { c.resized.stop() }
 func (c *Conversations) OnUpdate(ctx app.Context) { c.S.tables.conversations.mounted(ctx, c.def()) }
 func (c *Conversations) OnResize(ctx app.Context) { c.S.tables.conversations.mounted(ctx, c.def()) }
 

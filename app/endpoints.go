@@ -46,9 +46,15 @@ type ServiceTable struct {
 	app.Compo
 	S   *State
 	Rev int
+
+	resized resizeWatch
 }
 
-func (c *ServiceTable) OnMount(ctx app.Context)  { c.S.tables.services.mounted(ctx, c.def()) }
+func (c *ServiceTable) OnMount(ctx app.Context) {
+	c.S.tables.services.mounted(ctx, c.def())
+	c.resized.watch(ctx, "services-viewport", c.OnResize)
+}
+func (c *ServiceTable) OnDismount()              { c.resized.stop() }
 func (c *ServiceTable) OnUpdate(ctx app.Context) { c.S.tables.services.mounted(ctx, c.def()) }
 func (c *ServiceTable) OnResize(ctx app.Context) { c.S.tables.services.mounted(ctx, c.def()) }
 func (c *ServiceTable) Render() app.UI           { return c.S.tables.services.render(c.def()) }
@@ -109,9 +115,15 @@ type ClientTable struct {
 	app.Compo
 	S   *State
 	Rev int
+
+	resized resizeWatch
 }
 
-func (c *ClientTable) OnMount(ctx app.Context)  { c.S.tables.clients.mounted(ctx, c.def()) }
+func (c *ClientTable) OnMount(ctx app.Context) {
+	c.S.tables.clients.mounted(ctx, c.def())
+	c.resized.watch(ctx, "clients-viewport", c.OnResize)
+}
+func (c *ClientTable) OnDismount()              { c.resized.stop() }
 func (c *ClientTable) OnUpdate(ctx app.Context) { c.S.tables.clients.mounted(ctx, c.def()) }
 func (c *ClientTable) OnResize(ctx app.Context) { c.S.tables.clients.mounted(ctx, c.def()) }
 func (c *ClientTable) Render() app.UI           { return c.S.tables.clients.render(c.def()) }

@@ -35,6 +35,7 @@ type PacketList struct {
 	shownSel int    // the selection last scrolled into view
 	shownOf  Filter // the filter it was scrolled into view under
 	setTop   int    // the scrollTop layout last set, to tell its scroll event apart
+	resized  resizeWatch
 }
 
 // scrollMap maps between scroll positions and rows for a list of n rows
@@ -73,6 +74,7 @@ func (m scrollMap) topOf(first int) int {
 func (c *PacketList) OnMount(ctx app.Context) {
 	c.visible = 30
 	c.follow(ctx)
+	c.resized.watch(ctx, "viewport", func(ctx app.Context) { c.layout(ctx, false) })
 	if c.AutoFocus {
 		ctx.Defer(func(ctx app.Context) {
 			// Coming from another tab (a stream link) the focus was on
@@ -85,6 +87,8 @@ func (c *PacketList) OnMount(ctx app.Context) {
 }
 
 func (c *PacketList) OnUpdate(ctx app.Context) { c.follow(ctx) }
+
+func (c *PacketList) OnDismount() { c.resized.stop() }
 
 // OnResize measures again how many rows fit.
 func (c *PacketList) OnResize(ctx app.Context) {

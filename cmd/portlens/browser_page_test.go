@@ -228,6 +228,14 @@ func (bt *browserTest) wide(t *testing.T) {
 	if o := bt.eval(`getComputedStyle(document.querySelector("#detail")).overflowY`); o != "auto" {
 		t.Errorf("the detail's overflow-y is %s, want auto (scrolls on its own)", o)
 	}
+	// The rules panel opened and closed again resizes the list, not the
+	// window: the rows still fill it.
+	bt.click(".settings-box summary")
+	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent(kb.ArrowDown),
+		chromedp.Sleep(200*time.Millisecond))) // measured while small
+	bt.click(".settings-box summary")
+	bt.wait("rows filling the list again", `(() => { const v = document.querySelector("#viewport");
+		return document.querySelectorAll("#window .row").length * 24 >= v.clientHeight })()`)
 	bt.shot("30-wide-1440x900")
 	bt.dark(true)
 	bt.shot("31-wide-dark-1440x900")
