@@ -87,17 +87,24 @@ type tables struct {
 	conversations, services, clients vtable
 }
 
+// natural reports whether the table shows all records in their own order:
+// when asked to, and while an order built for other data (the services
+// of another verdict) is being rebuilt, since its indexes mean nothing now.
+func (t *vtable) natural(def *tableDef) bool {
+	return t.built.of != def.Of || t.built.sort == 0 && t.built.text == ""
+}
+
 // rows is the number of rows shown.
 func (t *vtable) rows(def *tableDef) int {
-	if t.built.sort == 0 && t.built.text == "" {
+	if t.natural(def) {
 		return def.N
 	}
 	return len(t.order)
 }
 
 // record is the record shown in row r.
-func (t *vtable) record(r int) int {
-	if t.built.sort == 0 && t.built.text == "" {
+func (t *vtable) record(def *tableDef, r int) int {
+	if t.natural(def) {
 		return r
 	}
 	return int(t.order[r])
@@ -292,7 +299,7 @@ func (t *vtable) render(def *tableDef) app.UI {
 	last := min(t.first+t.visible, total)
 	rows := make([]app.UI, 0, max(last-t.first, 0))
 	for r := t.first; r < last; r++ {
-		i := t.record(r)
+		i := t.record(def, r)
 		row := app.Div().Class("row").Attr("role", "row").Aria("rowindex", r+2).DataSet("record", i)
 		rows = append(rows, def.Row(i, row))
 	}
@@ -328,11 +335,14 @@ func (t *vtable) render(def *tableDef) app.UI {
 	}
 	// What the rows on screen are, for automation: the order built, not
 	// the one asked for while it is being built.
-	sorted := ""
-	if t.built.sort > 0 {
+	sorted, filtered := "", ""
+	if !t.natural(def) {
+		filtered = t.built.text
+	}
+	if t.built.sort > 0 && !t.natural(def) {
 		sorted = def.Cols[t.built.sort-1].Label + map[bool]string{false: " ascending", true: " descending"}[t.built.desc]
 	}
-	return app.Div().ID(def.ID).Class("vtable").DataSet("busy", t.busy).DataSet("sorted", sorted).DataSet("filtered", t.built.text).Body(
+	return app.Div().ID(def.ID).Class("vtable").DataSet("busy", t.busy).DataSet("sorted", sorted).DataSet("filtered", filtered).Body(
 		app.Div().Class("vtable-bar").Attr("role", "search").Body(
 			app.Label().For(def.ID+"-filter").Class("visually-hidden").Text("Filter "+def.Noun),
 			app.Input().ID(def.ID+"-filter").Type("search").Class("table-filter").Value(t.text).

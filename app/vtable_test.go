@@ -43,6 +43,24 @@ func TestOrderOf(t *testing.T) {
 	}
 }
 
+// An order built for other data (the services under another verdict) is
+// not used while the new one is built: its indexes may be out of range.
+func TestStaleOrder(t *testing.T) {
+	a, b := new(int), new(int)
+	tb := vtable{order: []int32{41, 7}, built: orderKey{of: a, sort: 2}}
+	def := &tableDef{N: 3, Of: b}
+	if n := tb.rows(def); n != 3 {
+		t.Errorf("%d rows, want the 3 records of the new data", n)
+	}
+	if r := tb.record(def, 2); r != 2 {
+		t.Errorf("row 2 shows record %d", r)
+	}
+	def.Of = a
+	if n, r := tb.rows(def), tb.record(def, 0); n != 2 || r != 41 {
+		t.Errorf("for its own data: %d rows, row 0 record %d", n, r)
+	}
+}
+
 func TestPacedEvery(t *testing.T) {
 	n := 0
 	p := pacedEvery(func() { n++ }, 1000)
