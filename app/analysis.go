@@ -65,6 +65,11 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			p.s.finish(res, src)
 			p.afterOpen(ctx)
 			p.announce(ctx)
+			if !p.Embed {
+				// New results: the keyboard goes to the packet list at once,
+				// wherever it was (the file button, a sample).
+				ctx.Defer(func(ctx app.Context) { focusList() })
+			}
 		})
 	})
 }

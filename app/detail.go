@@ -57,7 +57,10 @@ func (c *Detail) Render() app.UI {
 	}
 	lo, hi := s.Res.Verdict.Of(n)
 	return panel.DataSet("frame", n).Body(
-		app.H2().Text(fmt.Sprintf("Frame %d", n)),
+		app.Div().Class("detail-head").Body(
+			app.H2().Text(fmt.Sprintf("Frame %d", n)),
+			app.If(!c.Compact, func() app.UI { return followButton(s, n) }),
+		),
 		app.If(c.Compact, func() app.UI { return app.P().Class("frame-info").Text(row.Info) }),
 		app.If(hi > lo, func() app.UI {
 			flags := make([]app.UI, 0, hi-lo)

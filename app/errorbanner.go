@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -17,10 +18,11 @@ type ErrorBanner struct {
 
 func (c *ErrorBanner) Render() app.UI {
 	res := c.S.Res
-	title, hint := "The capture is damaged", ""
+	title, text, hint := "The capture is damaged", res.Error, ""
 	switch {
 	case strings.HasPrefix(res.Error, "not a capture file"):
 		title = "This is not a capture file"
+		text = notCaptureText(c.S.File, res.Error) // the title says "not a capture file" once
 		hint = "portlens reads pcap and pcapng files (also gzip-compressed), as written by tcpdump, Wireshark, dumpcap or tshark."
 	case strings.Contains(res.Error, "link type"):
 		title = "Unsupported link type"
@@ -33,7 +35,7 @@ func (c *ErrorBanner) Render() app.UI {
 	}
 	return app.Div().ID("error").Class("error-banner").Attr("role", "alert").Body(
 		app.Strong().Text(title+": "),
-		app.Span().Class("error-text").Text(res.Error+"."),
+		app.Span().Class("error-text").Text(text+"."),
 		app.P().Class("hint").Text(hint),
 	)
 }
@@ -60,4 +62,30 @@ func (c *StoppedBanner) Render() app.UI {
 		app.Strong().Text("Stopped after "+read+of+"."),
 		app.Text(" The results below judge only what was read; open the file again to read it whole."),
 	)
+}
+
+// notCaptureText says what the file is instead of a capture: "notes.txt
+// starts with 3c 21 44 4f ("<!DO")", from the reader's "not a capture
+// file: starts with 3c 21 44 4f".
+func notCaptureText(file, msg string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(msg, "not a capture file"), ": ")
+	rest = strings.TrimPrefix(rest, "it ")
+	if rest == "" {
+		return file
+	}
+	if hexes, ok := strings.CutPrefix(rest, "starts with "); ok {
+		var text []byte
+		for _, h := range strings.Fields(hexes) {
+			b, err := strconv.ParseUint(h, 16, 8)
+			if err != nil || b < 0x20 || b > 0x7e {
+				text = nil
+				break
+			}
+			text = append(text, byte(b))
+		}
+		if len(text) > 0 {
+			rest += fmt.Sprintf(" (%q as text)", text)
+		}
+	}
+	return file + " " + rest
 }

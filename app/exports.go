@@ -17,9 +17,10 @@ type Exports struct {
 }
 
 func (c *Exports) Render() app.UI {
-	none := c.S.Res == nil || len(c.S.Res.Flags()) == 0
+	empty := c.S.Res == nil || c.S.Res.Packets == 0 // a report of nothing: not a capture
+	none := empty || len(c.S.Res.Flags()) == 0
 	btn := func(kind, label, title string) app.UI {
-		return app.Button().ID("export-" + kind).Class("button small").Title(title).Disabled(none && kind == "pcapng").
+		return app.Button().ID("export-" + kind).Class("button small").Title(title).Disabled(empty || none && kind == "pcapng").
 			OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionExport, kind) }).Text(label)
 	}
 	return app.Div().Class("exports").Attr("role", "group").Aria("label", "Export").Body(

@@ -69,6 +69,6 @@ func (c *FilterBar) Render() app.UI {
 		}),
 		app.Span().ID("filter-count").Class("count").Attr("role", "status").Text(count),
 		app.If(f.Problem() != "", func() app.UI { return app.P().Class("filter-problem").Text(f.Problem()) }),
-		app.P().Class("keys").Text("Keys: ↑ ↓ move · n / p next / previous flag"),
+		app.P().Class("keys").Text("Keys: ↑ ↓ move · n / p next / previous flag · f follow the TCP stream · Esc clear the filter"),
 	)
 }

@@ -43,11 +43,12 @@ func span(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
+// plural counts things with the digits grouped: "1 flag", "7,012 flags".
 func plural(n int, one, many string) string {
 	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return thousands(n) + " " + many
 }
 
 // thousands groups digits: 1 048 576 reads better than 1048576.

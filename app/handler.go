@@ -56,7 +56,7 @@ var Offline = []string{"docs.html", "docs.css", "embed-host.js"}
 // code, the CSP in a meta tag, the service worker that works offline under
 // a sub-path.
 func NewHandler(site Site) *app.Handler {
-	cacheable := []string{"/web/portlens.css", "/web/icon.svg", "/embed.html", "/index.html"}
+	cacheable := []string{"/web/portlens.css", "/web/preload.js", "/web/icon.svg", "/embed.html", "/index.html"}
 	for _, s := range Samples {
 		cacheable = append(cacheable, "/web/samples/"+s.File)
 	}
@@ -78,7 +78,10 @@ func NewHandler(site Site) *app.Handler {
 			Maskable: "/web/icon-512.png",
 			SVG:      "/web/icon.svg",
 		},
-		Styles:                []string{"/web/portlens.css"},
+		Styles: []string{"/web/portlens.css"},
+		// Runs before the WebAssembly: keeps a file chosen or dropped on
+		// the prerendered page until the page takes it (Page.openQueued).
+		Scripts:               []string{"/web/preload.js"},
 		RawHeaders:            []string{`<meta http-equiv="Content-Security-Policy" content="` + CSP + `">`},
 		Version:               site.Version,
 		CacheableResources:    cacheable,

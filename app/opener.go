@@ -41,3 +41,29 @@ func (c *Opener) Render() app.UI {
 		),
 	)
 }
+
+// openQueued opens what the user chose or dropped while the page was still
+// loading. Until the WebAssembly runs, the page is go-app's prerendered
+// HTML, whose buttons have no Go behind them: web/preload.js keeps the
+// chosen File (or sample) and hands it over here, once, when the page
+// mounts; from then on the page's own handlers take every event.
+func (p *Page) openQueued(ctx app.Context) {
+	pre := app.Window().Get("portlensPreload")
+	if !pre.Truthy() {
+		return
+	}
+	q := pre.Call("take")
+	if !q.Truthy() {
+		return
+	}
+	if f := q.Get("file"); f.Truthy() {
+		ctx.Dispatch(func(ctx app.Context) { p.open(ctx, openRequest{Name: f.Get("name").String(), Blob: f}) })
+		return
+	}
+	name := q.Get("sample")
+	for _, s := range Samples {
+		if name.Truthy() && s.File == name.String() {
+			ctx.Dispatch(func(ctx app.Context) { p.openSample(ctx, s.File) })
+		}
+	}
+}

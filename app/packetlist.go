@@ -24,13 +24,18 @@ type PacketList struct {
 	app.Compo
 	S   *State
 	Rev int
+	// AutoFocus: the list takes the keyboard when it appears and nothing
+	// else has it (not in an embed: a frame must not steal the focus).
+	AutoFocus bool
 
 	first    int // first row in view
 	visible  int // rows rendered: those that fit in the viewport, and two more
 	inView   int // rows that fit in the viewport, 0 until measured
 	fetching bool
-	shownSel int // the selection last scrolled into view
-	setTop   int // the scrollTop layout last set, to tell its scroll event apart
+	shownSel int    // the selection last scrolled into view
+	shownOf  Filter // the filter it was scrolled into view under
+	setTop   int    // the scrollTop layout last set, to tell its scroll event apart
+	resized  resizeWatch
 }
 
 // scrollMap maps between scroll positions and rows for a list of n rows
@@ -69,14 +74,38 @@ func (m scrollMap) topOf(first int) int {
 func (c *PacketList) OnMount(ctx app.Context) {
 	c.visible = 30
 	c.follow(ctx)
+	c.resized.watch(ctx, "viewport", func(ctx app.Context) { c.layout(ctx, false) })
+	if c.AutoFocus {
+		ctx.Defer(func(ctx app.Context) {
+			// Coming from another tab (a stream link) the focus was on
+			// an element that is gone: the body has it.
+			if ae := app.Window().Get("document").Get("activeElement"); !ae.Truthy() || ae.Get("tagName").String() == "BODY" {
+				focusList()
+			}
+		})
+	}
 }
 
 func (c *PacketList) OnUpdate(ctx app.Context) { c.follow(ctx) }
 
+func (c *PacketList) OnDismount() { c.resized.stop() }
+
+// OnResize measures again how many rows fit.
+func (c *PacketList) OnResize(ctx app.Context) {
+	ctx.Defer(func(ctx app.Context) { c.layout(ctx, false) })
+}
+
+// focusList gives the packet list the keyboard, without scrolling the page.
+func focusList() {
+	if vp := app.Window().GetElementByID("viewport"); vp.Truthy() {
+		vp.Call("focus", map[string]any{"preventScroll": true})
+	}
+}
+
 // follow keeps the selection in view, then lays out and loads rows.
 func (c *PacketList) follow(ctx app.Context) {
-	if n := c.S.Selected; n != c.shownSel {
-		c.shownSel = n
+	if n := c.S.Selected; n != c.shownSel || c.S.Filter != c.shownOf {
+		c.shownSel, c.shownOf = n, c.S.Filter
 		shown := c.visible - 1
 		if c.inView > 0 {
 			shown = c.inView
@@ -173,6 +202,10 @@ func (c *PacketList) onKey(ctx app.Context, e app.Event) {
 	if n == 0 {
 		return
 	}
+	if e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool() || e.Get("altKey").Bool() {
+		ctx.PreventUpdate() // the browser's (Ctrl+F finds)
+		return
+	}
 	cur := s.IndexOf(s.Selected)
 	target := -1
 	switch e.Get("key").String() {
@@ -188,6 +221,20 @@ func (c *PacketList) onKey(ctx app.Context, e app.Event) {
 		target = 0
 	case "End":
 		target = n - 1
+	case "f": // follow the selected frame's TCP stream (again: back)
+		if s.Selected > 0 {
+			e.PreventDefault()
+			ctx.NewActionWithValue(actionFollow, s.Selected)
+		}
+		return
+	case "Escape":
+		if s.Filter.Active() {
+			e.PreventDefault()
+			ctx.NewAction(actionUnfollow)
+		} else {
+			ctx.PreventUpdate()
+		}
+		return
 	case "n", "p":
 		dir := 1
 		if e.Get("key").String() == "p" {
@@ -235,7 +282,7 @@ func (c *PacketList) Render() app.UI {
 			),
 		),
 		app.Div().ID("viewport").Class("viewport").Attr("role", "rowgroup").TabIndex(0).
-			Aria("label", "Packet rows: arrow keys move, n and p jump to the next and previous flag").
+			Aria("label", "Packet rows: arrow keys move, n and p jump to the next and previous flag, f follows the TCP stream, Esc clears the filter").
 			Aria("activedescendant", active).
 			OnScroll(c.onScroll).OnKeyDown(c.onKey).Body(
 			app.Div().ID("sizer").Class("sizer").Body(
@@ -270,8 +317,8 @@ func (c *PacketList) renderRow(i, n int) app.UI {
 	if r := s.Row(n); r != nil {
 		cells = append(cells,
 			cell("c-time", relTime(r.Time, s.Res.FirstTime)),
-			cell("c-src", r.Source),
-			cell("c-dst", r.Destination),
+			cell("c-src", r.Source).Title(r.Source), // an IPv6 address may not fit
+			cell("c-dst", r.Destination).Title(r.Destination),
 			cell("c-proto", r.Protocol),
 			cell("c-len", strconv.Itoa(r.Length)),
 			cell("c-info", r.Info).Title(r.Info),

@@ -55,6 +55,7 @@ type Page struct {
 	embed    EmbedParams
 	lastPost string // the embed's last message to its parent, to send changes only
 	update   updateState
+	follows  followState
 }
 
 func (p *Page) OnMount(ctx app.Context) {
@@ -108,12 +109,16 @@ func (p *Page) OnMount(ctx app.Context) {
 			p.s.Rev++
 		}
 	})
+	p.handleFollow(ctx)
 	ctx.Handle(actionUpdate, func(ctx app.Context, a app.Action) { p.applyUpdate() })
 	ctx.Handle(actionExport, func(ctx app.Context, a app.Action) {
 		if kind, ok := a.Value.(string); ok {
 			p.export(ctx, kind)
 		}
 	})
+	if !p.Embed {
+		p.openQueued(ctx) // what the user chose before the page was ready
+	}
 }
 
 // selectFrame selects frame n, showing it in the list (clearing a filter
@@ -166,11 +171,15 @@ func (p *Page) Render() app.UI {
 	if p.dragging {
 		root = root.Class("dragging")
 	}
+	if s.Res != nil {
+		root = root.Class("has-results") // wide screens: the page fits the window, its panes scroll
+	}
 	return root.Body(
 		app.If(p.update.ready, func() app.UI { return &UpdateBanner{} }),
 		&TopBar{S: s, Rev: s.Rev},
 		app.Main().ID("main").Body(
-			app.If(s.Phase == PhaseIdle, func() app.UI { return &Opener{Notice: s.Notice} }),
+			// No phase yet: the prerendered page, shown until the wasm runs.
+			app.If(s.Phase == PhaseIdle || s.Phase == "", func() app.UI { return &Opener{Notice: s.Notice} }),
 			app.If(s.Phase == PhaseReading, func() app.UI {
 				return &Progress{File: s.File, Size: s.Size, Bytes: s.Bytes, Packets: s.Packets, Started: s.Started}
 			}),
@@ -184,6 +193,9 @@ func (p *Page) Render() app.UI {
 
 func (p *Page) renderResults() app.UI {
 	s := &p.s
+	if s.Res.Packets == 0 && s.Res.Error != "" { // nothing to show but why, and a way to try again
+		return app.Div().Class("results").Body(&ErrorBanner{S: s, Rev: s.Rev}, &Opener{})
+	}
 	tab := func() app.UI {
 		switch s.Tab {
 		case TabFindings:
@@ -199,7 +211,7 @@ func (p *Page) renderResults() app.UI {
 		}
 		return app.Div().Class("packets-view").Body(
 			&FilterBar{S: s, Rev: s.Rev},
-			&PacketList{S: s, Rev: s.Rev},
+			&PacketList{S: s, Rev: s.Rev, AutoFocus: true},
 			&Detail{S: s, Rev: s.Rev, RowsRev: s.RowsRev},
 		)
 	}

@@ -59,6 +59,7 @@ type State struct {
 	RowsRev int
 
 	derived derived
+	tables  tables // the Conversations and Endpoints tables' sort, filter and scroll
 }
 
 // Options are the analyzer's options for the current settings.

@@ -61,9 +61,10 @@ func (c *Summary) Render() app.UI {
 			fact("Read in", span(s.Elapsed)+" · "+humanBytes(readBytes(s))),
 		),
 		app.Div().Class("flag-kinds").Attr("role", "group").Aria("label", "Flags by kind").Body(
-			app.If(len(res.Flags()) == 0, func() app.UI {
-				return app.P().ID("no-flags").Class("ok").Text("No flags: no port reuse or ephemeral-port problem found with the " +
-					s.Settings.Effective().Label + " preset.")
+			app.If(res.Packets == 0, func() app.UI {
+				return app.P().ID("no-packets").Class("hint").Text("No packets: nothing to judge.")
+			}).ElseIf(len(res.Flags()) == 0, func() app.UI {
+				return app.P().ID("no-flags").Class("ok").Text(noFlags(res.Packets, res.Error != "", s.Settings.Effective().Label))
 			}).Else(func() app.UI {
 				return app.Div().Body(
 					app.Span().Class("label").Text(plural(len(res.Flags()), "flag", "flags")+":"),
@@ -103,4 +104,14 @@ func readBytes(s *State) int64 {
 		return s.Bytes
 	}
 	return s.Size
+}
+
+// noFlags says that nothing was flagged, and in what: a clean result only
+// covers the packets read, which a damaged file cuts short.
+func noFlags(packets int, damaged bool, preset string) string {
+	in := ""
+	if damaged {
+		in = " in the " + plural(packets, "packet", "packets") + " read before the damage"
+	}
+	return "No flags" + in + ": no port reuse or ephemeral-port problem found with the " + preset + " preset."
 }

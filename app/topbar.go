@@ -40,10 +40,15 @@ type FileButton struct {
 }
 
 func (c *FileButton) Render() app.UI {
+	input := app.Input().ID("file-input").Type("file").Class("visually-hidden").
+		Accept(".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap")
+	if c.Disabled {
+		// Only when true: prerendered, Disabled(false) is written as
+		// disabled="false", which HTML reads as disabled.
+		input = input.Disabled(true)
+	}
 	return app.Span().Class("file-button").Body(
-		app.Input().ID("file-input").Type("file").Class("visually-hidden").
-			Accept(".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap").
-			Disabled(c.Disabled).
+		input.
 			OnChange(func(ctx app.Context, e app.Event) {
 				files := ctx.JSSrc().Get("files")
 				if files.Length() == 0 {
@@ -83,9 +88,13 @@ func (c *SampleMenu) Render() app.UI {
 	for _, s := range Samples {
 		opts = append(opts, app.Option().Value(s.File).Text(s.Title))
 	}
+	sel := app.Select().ID("sample-select")
+	if c.Disabled {
+		sel = sel.Disabled(true) // as FileButton's
+	}
 	return app.Span().Class("sample-menu").Body(
 		app.Label().For("sample-select").Class("visually-hidden").Text("Open a built-in sample"),
-		app.Select().ID("sample-select").Disabled(c.Disabled).Body(opts...).
+		sel.Body(opts...).
 			OnChange(func(ctx app.Context, e app.Event) {
 				v := ctx.JSSrc().Get("value").String()
 				if v != "" {

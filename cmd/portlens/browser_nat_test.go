@@ -165,12 +165,12 @@ func mustFloat(t *testing.T, s string) float64 {
 	return v
 }
 
-type rect struct{ x, y, w, h float64 }
+type natRect struct{ x, y, w, h float64 }
 
 // box is an element's box in CSS pixels.
-func (bt *browserTest) box(sel string) rect {
+func (bt *browserTest) box(sel string) natRect {
 	bt.t.Helper()
-	var r rect
+	var r natRect
 	s := bt.eval(fmt.Sprintf(`JSON.stringify((() => { const b = document.querySelector(%q).getBoundingClientRect(); return [b.x, b.y, b.width, b.height] })())`, sel))
 	var v []float64
 	if err := json.Unmarshal([]byte(s), &v); err != nil || len(v) != 4 {

@@ -470,14 +470,14 @@ func contains(entries []os.DirEntry, name string) bool {
 func (bt *browserTest) views(t *testing.T) {
 	bt.t = t
 	bt.click("#tab-conversations")
-	bt.wait("conversations", `document.querySelectorAll("#conversations tbody tr").length === 5`)
-	if chain := bt.text(`#conversations tr[data-stream="2"] .chain`); chain != "0 → 1 → 2 → 3 → 4" {
+	bt.wait("conversations", `document.querySelectorAll("#conversations-table-window .row").length === 5`)
+	if chain := bt.text(`#conversations-table-window .row[data-stream="2"] .chain`); chain != "0 → 1 → 2 → 3 → 4" {
 		t.Errorf("reuse chain %q", chain)
 	}
 	bt.shot("04-conversations")
 	bt.click("#tab-endpoints")
-	bt.wait("endpoints", `document.querySelectorAll("#services tbody tr").length === 1`)
-	if st := bt.text("#services tbody tr"); !strings.Contains(st, "CLOSED 5") {
+	bt.wait("endpoints", `document.querySelectorAll("#services-window .row").length === 1`)
+	if st := bt.text("#services-window .row"); !strings.Contains(st, "CLOSED 5") {
 		t.Errorf("service row %q, want CLOSED 5", st)
 	}
 	bt.shot("05-endpoints")

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -106,6 +107,9 @@ func buildSite(o siteOptions) error {
 	if err := fixManifest(filepath.Join(o.Out, "manifest.webmanifest")); err != nil {
 		return err
 	}
+	if err := fixPages(o.Out); err != nil {
+		return err
+	}
 	if err := copyTree(filepath.Join(o.Out, "web"), web); err != nil {
 		return err
 	}
@@ -131,6 +135,49 @@ func fixManifest(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(out, '\n'), 0o644)
+}
+
+// fixPages removes the meta tags go-app writes that would be wrong: with
+// no domain to resolve them against, og:url is "https:///index.html" and
+// og:image "https://", and the author is empty. A site can be hosted
+// anywhere, so they are left out rather than guessed; og:title,
+// og:description and og:type stay.
+func fixPages(dir string) error {
+	pages, err := filepath.Glob(filepath.Join(dir, "*.html"))
+	if err != nil {
+		return err
+	}
+	for _, page := range pages {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		fixed := metaTag.ReplaceAllFunc(data, func(tag []byte) []byte {
+			if brokenMeta(string(tag)) {
+				return nil
+			}
+			return tag
+		})
+		if err := os.WriteFile(page, fixed, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// metaTag is one <meta> tag on a line of its own, as go-app writes them
+// (attributes in any order).
+var metaTag = regexp.MustCompile(`(?m)^[ \t]*<meta [^>]*>\n`)
+
+// brokenMeta reports whether a meta tag is empty or points nowhere.
+func brokenMeta(tag string) bool {
+	switch {
+	case strings.Contains(tag, `name="author"`):
+		return !strings.Contains(tag, `content="`) || strings.Contains(tag, `content=""`)
+	case strings.Contains(tag, `property="og:url"`), strings.Contains(tag, `property="og:image"`):
+		return strings.Contains(tag, `content="https:///`) || strings.Contains(tag, `content="https://"`)
+	}
+	return false
 }
 
 // wasmVersion names a build by its content: the same app.wasm keeps the
@@ -172,15 +219,32 @@ func copyFile(dst string, src fs.FS, name string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	return writeAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+// writeAtomic writes a file through a temporary one renamed into place: a
+// host serving the directory while the site is rebuilt over it (or a
+// service worker caching a new version at that moment) gets the old file
+// or the new one, never half of app.wasm.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	err = errors.Join(write(tmp), tmp.Close())
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	return out.Close()
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // compressible files get a .gz twin. Captures are left alone: a .pcap.gz
@@ -216,12 +280,9 @@ func gzipFile(path string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(path + ".gz")
-	if err != nil {
-		return err
-	}
-	zw, _ := gzip.NewWriterLevel(out, gzip.BestCompression)
-	_, err = io.Copy(zw, in)
-	err = errors.Join(err, zw.Close(), out.Close())
-	return err
+	return writeAtomic(path+".gz", func(w io.Writer) error {
+		zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+		_, err := io.Copy(zw, in)
+		return errors.Join(err, zw.Close())
+	})
 }

@@ -193,3 +193,47 @@ func siteFiles(t *testing.T, dir string) map[string]string {
 	}
 	return files
 }
+
+// TestSiteMeta: the pages carry no meta tag that points nowhere (go-app
+// writes og:url "https:///index.html" without a domain), and the
+// prerendered page is usable before its wasm runs: the file button is not
+// disabled, and preload.js, which keeps what is chosen meanwhile, is loaded
+// and cached for offline use.
+func TestSiteMeta(t *testing.T) {
+	out := t.TempDir()
+	if err := buildSite(siteOptions{Out: out, Web: standinWeb(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{"index.html", "embed.html"} {
+		b, err := os.ReadFile(filepath.Join(out, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := string(b)
+		for _, bad := range []string{`"https:///`, `"https://"`, `name="author">`, `content=""`} {
+			if strings.Contains(html, bad) {
+				t.Errorf("%s has %s", page, bad)
+			}
+		}
+		for _, want := range []string{`property="og:title"`, `property="og:description"`, `src="/web/preload.js"`} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s lacks %s", page, want)
+			}
+		}
+		if page == "index.html" {
+			if i := strings.Index(html, `id="file-input"`); i < 0 || strings.Contains(html[strings.LastIndex(html[:i], "<"):i+strings.Index(html[i:], ">")], "disabled") {
+				t.Errorf("the prerendered file button is missing or disabled")
+			}
+			if !strings.Contains(html, `class="dropzone"`) {
+				t.Errorf("the prerendered page has no drop zone")
+			}
+		}
+	}
+	worker, err := os.ReadFile(filepath.Join(out, "app-worker.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(worker), `"/web/preload.js"`) {
+		t.Errorf("app-worker.js does not cache preload.js")
+	}
+}
