@@ -90,17 +90,18 @@ const probeJS = `(() => {
 
 // browserRun is one measured analysis in the page.
 type browserRun struct {
-	Load      float64 `json:"load"`       // ms, navigation start to data-state="idle"
-	Wall      float64 `json:"wall"`       // ms, change event to portlens:done
-	Longest   float64 `json:"longest"`    // ms, longest task during the analysis
-	Tasks     int     `json:"tasks"`      // long tasks (> 50 ms) during the analysis
-	Heap      float64 `json:"heap"`       // bytes, peak used JS heap during the analysis (sampled)
-	HeapDone  float64 `json:"heapDone"`   // bytes, used JS heap at portlens:done
-	Wasm      float64 `json:"wasm"`       // bytes, the wasm instance's memory at done
-	Packets   int     `json:"packets"`    // from portlens:done
-	Flags     int     `json:"flags"`      // from portlens:done
-	State     string  `json:"state"`      // from portlens:done
-	Longtasks string  `json:"noLongtask"` // set when the observer is unsupported
+	Load      float64      `json:"load"`       // ms, navigation start to data-state="idle"
+	Wall      float64      `json:"wall"`       // ms, change event to portlens:done
+	Longest   float64      `json:"longest"`    // ms, longest task during the analysis
+	Tasks     int          `json:"tasks"`      // long tasks (> 50 ms) during the analysis
+	Heap      float64      `json:"heap"`       // bytes, peak used JS heap during the analysis (sampled)
+	HeapDone  float64      `json:"heapDone"`   // bytes, used JS heap at portlens:done
+	Wasm      float64      `json:"wasm"`       // bytes, the wasm instance's memory at done
+	Packets   int          `json:"packets"`    // from portlens:done
+	Flags     int          `json:"flags"`      // from portlens:done
+	State     string       `json:"state"`      // from portlens:done
+	Longtasks string       `json:"noLongtask"` // set when the observer is unsupported
+	Top       [][2]float64 `json:"top"`        // the longest tasks: [ms, ms from the change event]
 
 	// Measured from outside the page.
 	HeapGC      float64 // bytes, used JS heap after a full collection at done
@@ -116,14 +117,16 @@ type browserRun struct {
 const resultJS = `(() => {
   const P = window.__bench;
   P.heap();
-  let longest = 0, tasks = 0;
+  let longest = 0, tasks = 0, top = [];
   for (const [start, d] of P.longtasks) {
     if (start + d < P.changeAt || start > P.doneAt) continue;
     tasks++; longest = Math.max(longest, d);
+    top.push([Math.round(d), Math.round(start - P.changeAt)]);
   }
+  top.sort((a, b) => b[0] - a[0]);
   return {load: P.idleAt, wall: P.doneAt - P.changeAt, longest, tasks, heap: P.heapPeak, heapDone: P.heapDone,
     wasm: P.wasm ? P.wasm.buffer.byteLength : 0, packets: P.done.packets, flags: P.done.flags,
-    state: P.done.state, noLongtask: P.noLongtask || ""};
+    state: P.done.state, noLongtask: P.noLongtask || "", top: top.slice(0, 4)};
 })()`
 
 // pageFigures are the medians of a capture's runs in Chromium.
@@ -191,9 +194,9 @@ func (b *bench) pageRuns(bin, file string, count int) pageFigures {
 		}
 		b.say("  run %d: %.0f ms (renderer CPU %.1f s), longest task %.0f ms (%d > 50 ms), JS heap peak %.0f MB "+
 			"(at done %.0f, after GC %.0f), wasm %.0f MB, renderer RssAnon %.0f -> peak %.0f MB (after GC %.0f), "+
-			"backing stores %.0f MB at done, %.0f after GC, load %.0f ms",
+			"backing stores %.0f MB at done, %.0f after GC, load %.0f ms; longest tasks (ms at ms) %s",
 			i+1, r.Wall, r.CPU, r.Longest, r.Tasks, r.Heap/1e6, r.HeapDone/1e6, r.HeapGC/1e6, r.Wasm/1e6,
-			r.RSSIdle/1e6, r.RSSPeak/1e6, r.RSSGC/1e6, r.BackingDone/1e6, r.BackingGC/1e6, r.Load)
+			r.RSSIdle/1e6, r.RSSPeak/1e6, r.RSSGC/1e6, r.BackingDone/1e6, r.BackingGC/1e6, r.Load, topTasks(r.Top))
 		f.runs = append(f.runs, r)
 	}
 	pick := func(get func(browserRun) float64) float64 {
@@ -378,6 +381,15 @@ func browserMeasure(base, capture string, timeout time.Duration) (browserRun, er
 	}))
 	res.RSSGC = maxRSS(pids)
 	return res, err
+}
+
+// topTasks lists long tasks as "duration@start", in ms from the change event.
+func topTasks(top [][2]float64) string {
+	var parts []string
+	for _, t := range top {
+		parts = append(parts, fmt.Sprintf("%.0f@%.0f", t[0], t[1]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // rendererPIDs asks the browser for its renderer processes.
