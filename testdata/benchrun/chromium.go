@@ -372,8 +372,13 @@ func browserMeasure(base, capture string, timeout time.Duration) (browserRun, er
 			return err
 		}
 		res.BackingDone = u.BackingStorageSize
-		if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
-			return err
+		// Array buffers are freed by a background sweeper after the
+		// collection: collect twice, a moment apart, before reading.
+		for range 2 {
+			if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+				return err
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 		u, err = chromedp.Call(ctx, runtime.GetHeapUsage, cdp.Empty{})
 		res.HeapGC, res.BackingGC = u.UsedSize, u.BackingStorageSize

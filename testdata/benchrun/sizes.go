@@ -31,7 +31,11 @@ var sizeSpecs = []capSpec{
 // bigSpec is about 2 GB as pcapng (153 bytes a packet: 14M packets are
 // 2.14 GB); -big-packets changes the count.
 func bigSpec(packets int) capSpec {
-	return capSpec{name: "2 GB pcapng", packets: packets, copies: 16, pcapng: true}
+	name := "2 GB pcapng"
+	if packets != 14_000_000 {
+		name = fmt.Sprintf("%.1fM-packet pcapng", float64(packets)/1e6)
+	}
+	return capSpec{name: name, packets: packets, copies: 16, pcapng: true}
 }
 
 // sizeResult is one capture's measurements.
