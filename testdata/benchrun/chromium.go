@@ -372,15 +372,7 @@ func browserMeasure(base, capture string, timeout time.Duration) (browserRun, er
 			return err
 		}
 		res.BackingDone = u.BackingStorageSize
-		// Array buffers are freed by a background sweeper after the
-		// collection: collect twice, a moment apart, before reading.
-		for range 2 {
-			if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
-				return err
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		u, err = chromedp.Call(ctx, runtime.GetHeapUsage, cdp.Empty{})
+		u, err = collectGarbage(ctx)
 		res.HeapGC, res.BackingGC = u.UsedSize, u.BackingStorageSize
 		return err
 	}))
@@ -395,6 +387,29 @@ func topTasks(top [][2]float64) string {
 		parts = append(parts, fmt.Sprintf("%.0f@%.0f", t[0], t[1]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// collectGarbage runs full collections until the array buffer backing
+// stores stop shrinking (a background sweeper frees them after each
+// collection) and returns the heap usage then.
+func collectGarbage(ctx context.Context) (runtime.GetHeapUsageResult, error) {
+	var u runtime.GetHeapUsageResult
+	for round := range 10 {
+		if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+			return u, err
+		}
+		time.Sleep(300 * time.Millisecond)
+		prev := u.BackingStorageSize
+		next, err := chromedp.Call(ctx, runtime.GetHeapUsage, cdp.Empty{})
+		if err != nil {
+			return u, err
+		}
+		u = next
+		if round > 0 && u.BackingStorageSize >= prev {
+			break
+		}
+	}
+	return u, nil
 }
 
 // rendererPIDs asks the browser for its renderer processes.
