@@ -45,8 +45,11 @@ lint:
 test-go:
 	$(GO) test -count=1 ./... $(TESTDATA_PKGS)
 
+# Under js/wasm the analyzer's tests run with -short: the same code paths,
+# without reading the corpus and the big generated captures every way again
+# (the native run does; under node it would take minutes).
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./analyzer/...
+	GOOS=js GOARCH=wasm $(GO) test -short -count=1 -exec="$(WASM_EXEC)" ./analyzer/...
 
 ## test-browser: the page in headless Chromium (chromedp) against the built site on 127.0.0.1
 test-browser: wasm chromium

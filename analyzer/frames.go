@@ -25,6 +25,11 @@ type Frame struct {
 	Layered bool
 	// Undecoded is set for frames of a link type portlens cannot decode.
 	Undecoded bool
+	// IPv6 is set when the frame's innermost IP header is IPv6 (for a
+	// frame with an IP header: Transport is not None).
+	IPv6 bool
+	// Ethernet is set when the frame's link layer is Ethernet.
+	Ethernet bool
 }
 
 // Stream is the frame's tcp.stream, -1 when it has none.
@@ -44,6 +49,8 @@ const (
 	infoFlagShift           = 4         // bits 4-11: the low 8 TCP flags
 	infoLayered   frameInfo = 1 << 12   //
 	infoUndecoded frameInfo = 1 << 13   //
+	infoIPv6      frameInfo = 1 << 14   //
+	infoEthernet  frameInfo = 1 << 15   //
 	infoFlags     frameInfo = 0xff << 4 //
 )
 
@@ -59,12 +66,19 @@ func packInfo(f Frame) frameInfo {
 	if f.Undecoded {
 		i |= infoUndecoded
 	}
+	if f.IPv6 {
+		i |= infoIPv6
+	}
+	if f.Ethernet {
+		i |= infoEthernet
+	}
 	return i
 }
 
 func (i frameInfo) unpack(ref int32) Frame {
 	f := Frame{Ref: ref, Transport: decode.Transport(i & infoTransport),
-		Flags: decode.TCPFlags((i & infoFlags) >> infoFlagShift), Layered: i&infoLayered != 0, Undecoded: i&infoUndecoded != 0}
+		Flags: decode.TCPFlags((i & infoFlags) >> infoFlagShift), Layered: i&infoLayered != 0, Undecoded: i&infoUndecoded != 0,
+		IPv6: i&infoIPv6 != 0, Ethernet: i&infoEthernet != 0}
 	if i&infoDir != 0 {
 		f.Dir = conv.FromB
 	}

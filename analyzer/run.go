@@ -128,19 +128,55 @@ func (run *Run) add(cp *capture.Packet) {
 		fr.Undecoded = true
 	}
 	fr.Transport = p.Transport
-	fr.Layered = p.Tunnelled || p.InICMPError || p.Fragment
+	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment
+	fr.IPv6 = p.IPVersion == 6
+	fr.Ethernet = cp.Link == capture.LinkEthernet
+	fr.Ref, fr.Dir = run.track(frame, cp, p)
+	if p.Transport == decode.TCP {
+		fr.Flags = p.Flags
+	}
+	if extra := run.decoder.Extra(); len(extra) > 0 {
+		run.trackExtra(frame, cp, p, extra, &fr)
+	}
+	res.Frames.add(fr, cp.Offset)
+}
+
+// track gives one transport header of a frame to its tracker and returns
+// its conversation (stream, flow or association) and its direction
+// there; -1 for a header of none.
+func (run *Run) track(frame int, cp *capture.Packet, p *decode.Packet) (int32, conv.Dir) {
 	switch p.Transport {
 	case decode.TCP:
 		t := run.tracker.Add(frame, cp.Time, cp.Length, p)
-		fr.Ref, fr.Dir, fr.Flags = int32(t.Stream), t.Dir, p.Flags
+		return int32(t.Stream), t.Dir
 	case decode.UDP:
 		flow, d := run.udp.Add(frame, cp.Time, p)
-		fr.Ref, fr.Dir = int32(flow), d
+		return int32(flow), d
 	case decode.SCTP:
 		assoc, d := run.sctp.Add(frame, cp.Time, p)
-		fr.Ref, fr.Dir = int32(assoc), d
+		return int32(assoc), d
 	}
-	res.Frames.add(fr, cp.Offset)
+	return -1, conv.FromA
+}
+
+// trackExtra tracks the further transport headers of a frame (the
+// samples of an sFlow datagram after the first): Wireshark dissects each,
+// in order. The frame then shows its first TCP header as Wireshark does
+// once the whole frame is dissected: in the conversation current for its
+// ports, which a later header of the same frame may have started.
+func (run *Run) trackExtra(frame int, cp *capture.Packet, p *decode.Packet, extra []decode.Packet, fr *Frame) {
+	first := p
+	for i := range extra {
+		run.track(frame, cp, &extra[i])
+		if first.Transport != decode.TCP {
+			first = &extra[i]
+		}
+	}
+	fr.Layered = true
+	if first.Transport == decode.TCP {
+		stream, dir := run.tracker.Current(first)
+		fr.Transport, fr.Ref, fr.Dir, fr.Flags = decode.TCP, int32(stream), dir, first.Flags
+	}
 }
 
 // Result finishes the analysis (reading whatever is left) and judges it.

@@ -49,16 +49,29 @@ func readBlob(blob app.Value, p []byte, off int64) (int, error) {
 	return app.CopyBytesToGo(p, u8), nil
 }
 
-// blobReader reads a Blob from start to end in chunks: an io.Reader.
+// blobReader reads a Blob from start to end: an io.Reader. It reads the
+// Blob's byte stream into one reused buffer (a BYOB reader), so reading a
+// gigabyte leaves no gigabyte of garbage ArrayBuffers behind; where the
+// browser has no byte stream for Blobs it reads slices instead.
 type blobReader struct {
 	blob       app.Value
 	size, off  int64
+	byob       app.Value // the stream's BYOB reader, if there is one
+	ab         app.Value // the ArrayBuffer the BYOB reader fills, handed back each read
 	buf        []byte
 	start, end int
 }
 
 func newBlobReader(blob app.Value) *blobReader {
-	return &blobReader{blob: blob, size: int64(blob.Get("size").Int())}
+	r := &blobReader{blob: blob, size: int64(blob.Get("size").Int())}
+	if st := blob.Get("stream"); st.Truthy() {
+		func() {
+			defer func() { recover() }() // no byte stream: a TypeError
+			r.byob = blob.Call("stream").Call("getReader", map[string]any{"mode": "byob"})
+			r.ab = app.Window().Get("ArrayBuffer").New(chunkSize)
+		}()
+	}
+	return r
 }
 
 func (r *blobReader) Read(p []byte) (int, error) {
@@ -66,13 +79,22 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		if r.off >= r.size {
 			return 0, io.EOF
 		}
-		n := int(min(chunkSize, r.size-r.off))
-		if cap(r.buf) < n {
+		if cap(r.buf) < chunkSize {
 			r.buf = make([]byte, chunkSize)
 		}
-		got, err := readBlob(r.blob, r.buf[:n], r.off)
+		var got int
+		var err error
+		if r.byob != nil && r.byob.Truthy() {
+			got, err = r.readStream()
+		} else {
+			n := int(min(chunkSize, r.size-r.off))
+			got, err = readBlob(r.blob, r.buf[:n], r.off)
+		}
 		if err != nil {
 			return 0, err
+		}
+		if got == 0 {
+			return 0, io.ErrUnexpectedEOF // the Blob is shorter than its size said
 		}
 		r.off += int64(got)
 		r.start, r.end = 0, got
@@ -80,6 +102,21 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf[r.start:r.end])
 	r.start += n
 	return n, nil
+}
+
+// readStream reads the next chunk of the byte stream into r.buf.
+func (r *blobReader) readStream() (int, error) {
+	view := app.Window().Get("Uint8Array").New(r.ab, 0, chunkSize)
+	res, err := await(r.byob.Call("read", view))
+	if err != nil {
+		return 0, err
+	}
+	if res.Get("done").Bool() {
+		return 0, nil
+	}
+	v := res.Get("value")
+	r.ab = v.Get("buffer") // the same memory, handed back
+	return app.CopyBytesToGo(r.buf, v), nil
 }
 
 // blobReaderAt reads a Blob at offsets, for rows decoded again on demand.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -31,7 +30,10 @@ func (c *Exports) Render() app.UI {
 	)
 }
 
-// export builds the file in memory and hands it to the browser.
+// export writes the file in the background into a Blob, a MiB at a time:
+// neither the Go heap nor the JS heap ever holds the whole document (a
+// million-packet capture's report is hundreds of MB), and the page yields
+// to the browser while the words are rendered.
 func (p *Page) export(ctx app.Context, kind string) {
 	s := &p.s
 	if s.Res == nil {
@@ -39,18 +41,23 @@ func (p *Page) export(ctx app.Context, kind string) {
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(s.File, ".gz"), ".pcapng")
 	base = strings.TrimSuffix(base, ".pcap")
-	var b bytes.Buffer
-	switch kind {
-	case "csv":
-		_ = export.FlagsCSV(&b, s.Res)
-		download(base+"-flags.csv", "text/csv", b.Bytes())
-	case "json":
-		_ = s.Res.WriteJSON(&b, s.Options(), false)
-		download(base+"-report.json", "application/json", b.Bytes())
-	case "pcapng":
-		res, src, frames, mu := s.Res, s.src, append([]int32(nil), s.flagged...), s.decodeMu
-		ctx.Async(func() {
-			nw := export.NewNgWriter(&b)
+	res, src, opts, mu := s.Res, s.src, s.Options(), s.decodeMu
+	frames := append([]int32(nil), s.flagged...)
+	ctx.Async(func() {
+		y := newYielder()
+		defer y.Release()
+		w := newBlobWriter(y.Paced(slice))
+		var name, mime string
+		switch kind {
+		case "csv":
+			name, mime = base+"-flags.csv", "text/csv"
+			_ = export.FlagsCSV(w, res)
+		case "json":
+			name, mime = base+"-report.json", "application/json"
+			_ = res.WriteJSON(w, opts, false)
+		case "pcapng":
+			name, mime = base+"-flagged.pcapng", "application/x-pcapng"
+			nw := export.NewNgWriter(w)
 			for _, n := range frames {
 				mu.Lock()
 				pkt, err := res.Packet(src, int(n))
@@ -62,19 +69,61 @@ func (p *Page) export(ctx app.Context, kind string) {
 					break
 				}
 			}
-			ctx.Dispatch(func(ctx app.Context) {
-				download(base+"-flagged.pcapng", "application/x-pcapng", b.Bytes())
-			})
-		})
-	}
+		default:
+			return
+		}
+		blob := w.Blob(mime)
+		ctx.Dispatch(func(ctx app.Context) { download(name, blob) })
+	})
 }
 
-// download saves data as a file through a Blob URL.
-func download(name, mime string, data []byte) {
+// blobWriter collects what is written into the parts of a Blob: each MiB
+// is copied out to a JS Uint8Array as it fills, and the browser keeps the
+// parts (on disk when they are large).
+type blobWriter struct {
+	buf   []byte
+	parts app.Value
+	pause func()
+}
+
+const blobPart = 1 << 20
+
+func newBlobWriter(pause func()) *blobWriter {
+	return &blobWriter{buf: make([]byte, 0, blobPart), parts: app.Window().Get("Array").New(), pause: pause}
+}
+
+func (w *blobWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf, p = w.buf[:len(w.buf)+k], p[k:]
+		if len(w.buf) == cap(w.buf) {
+			w.flush()
+		}
+	}
+	w.pause()
+	return n, nil
+}
+
+func (w *blobWriter) flush() {
+	if len(w.buf) == 0 {
+		return
+	}
+	u8 := app.Window().Get("Uint8Array").New(len(w.buf))
+	app.CopyBytesToJS(u8, w.buf)
+	w.parts.Call("push", u8)
+	w.buf = w.buf[:0]
+}
+
+// Blob returns everything written as one Blob of type mime.
+func (w *blobWriter) Blob(mime string) app.Value {
+	w.flush()
+	return app.Window().Get("Blob").New(w.parts, map[string]any{"type": mime})
+}
+
+// download saves blob as a file through a Blob URL.
+func download(name string, blob app.Value) {
 	win := app.Window()
-	u8 := win.Get("Uint8Array").New(len(data))
-	app.CopyBytesToJS(u8, data)
-	blob := win.Get("Blob").New([]any{u8}, map[string]any{"type": mime})
 	url := win.Get("URL").Call("createObjectURL", blob)
 	a := win.Get("document").Call("createElement", "a")
 	a.Set("href", url)

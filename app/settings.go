@@ -33,26 +33,9 @@ func (s Settings) Rules() rules.Settings {
 	return rs
 }
 
-// Effective is the preset the rules judge against (auto falls back to the
-// default preset where a host has too few connections to tell).
-func (s Settings) Effective() rules.Preset {
-	rs := s.Rules()
-	name := rs.Preset
-	if name == "auto" || name == "custom" {
-		name = rs.Default
-	}
-	p, ok := rules.LookupPreset(name)
-	if !ok {
-		p = rules.Presets[0]
-	}
-	if rs.Ephemeral.Hi != 0 {
-		p.Ephemeral = rs.Ephemeral
-	}
-	if rs.TimeWait != 0 {
-		p.TimeWait = rs.TimeWait
-	}
-	return p
-}
+// Effective is the preset the settings choose (under auto, the fallback
+// for hosts auto cannot judge), as the rules resolve it.
+func (s Settings) Effective() rules.Preset { return s.Rules().Chosen() }
 
 // SettingsPanel edits the settings; every change re-judges at once.
 type SettingsPanel struct {

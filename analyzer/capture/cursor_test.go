@@ -78,4 +78,3 @@ func digestOr(p *Packet) string {
 	}
 	return frameDigest(p)
 }
-

@@ -32,7 +32,9 @@ type seg struct {
 	payload  int
 	tsval    uint32 // TCP timestamp option, sent when hasTS
 	hasTS    bool
-	quoted   bool  // the header is quoted inside an ICMP error
+	quoted   bool // the header is quoted inside an ICMP error
+	sampled  bool // the header is an sFlow sample
+	header   decode.TCPHeaderState
 	frag     bool  // an IP fragment that completes no datagram
 	time     int64 // ns; 0: the frame number in seconds
 	// SCTP
@@ -51,6 +53,9 @@ func s2c(flags decode.TCPFlags, seq, ack uint32) seg { return tcp(srv, cli, flag
 func (s seg) data(n int) seg       { s.payload = n; return s }
 func (s seg) ts(v uint32) seg      { s.tsval, s.hasTS = v, true; return s }
 func (s seg) inICMP() seg          { s.quoted = true; return s }
+func (s seg) inSFlow() seg         { s.sampled = true; return s }
+func (s seg) cut() seg             { s.header = decode.HeaderCut; return s }
+func (s seg) badOffset() seg       { s.header = decode.HeaderBadOffset; return s }
 func (s seg) fragment() seg        { s.frag = true; return s }
 func (s seg) at(seconds int64) seg { s.time = seconds * 1e9; return s }
 
@@ -68,7 +73,7 @@ func (s seg) packet(t *testing.T, transport decode.Transport) decode.Packet {
 		Transport: transport, Flags: s.flags, Seq: s.seq, Ack: s.ack, PayloadLen: s.payload,
 		Options:   decode.TCPOptions{HasTS: s.hasTS, TSVal: s.tsval},
 		SCTPChunk: s.chunk, SCTPVerTag: s.verTag, SCTPInitiateTag: s.iniTag,
-		InICMPError: s.quoted, Fragment: s.frag, VLAN: -1}
+		InICMPError: s.quoted, Sampled: s.sampled, TCPHeader: s.header, Fragment: s.frag, VLAN: -1}
 }
 
 // wireLength is a segment's length on the wire.

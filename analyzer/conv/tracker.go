@@ -23,10 +23,13 @@ func keyOf(a, b Endpoint) key {
 // Tracker assigns TCP segments to conversations in frame order.
 type Tracker struct {
 	hosts *Hosts
-	// current maps each key to its most recently created conversation,
-	// the one Wireshark finds for the next packet on those ports.
-	current map[key]int32
-	convs   Table
+	// current and current4 map each tuple to its most recently created
+	// conversation, the one Wireshark finds for the next packet on those
+	// ports: current4 IPv4 tuples by their raw addresses, current the
+	// others by host ids.
+	current  map[key]int32
+	current4 index4
+	convs    Table
 }
 
 // NewTracker returns an empty Tracker numbering addresses in hosts.
@@ -41,7 +44,7 @@ func (t *Tracker) Len() int { return t.convs.Len() }
 // must not be used afterwards: its lookup table is dropped, as only the
 // records are needed once the reading is done.
 func (t *Tracker) Conversations() *Table {
-	t.current = nil
+	t.current, t.current4 = nil, index4{}
 	return &t.convs
 }
 
@@ -62,14 +65,11 @@ func endpoints(h *Hosts, p *decode.Packet) (src, dst Endpoint) {
 // Add processes one TCP segment (p.Transport must be TCP) of frame number
 // frame, captured at time t (ns), length bytes on the wire.
 func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result {
-	src, dst := endpoints(t.hosts, p)
-	k := keyOf(src, dst)
-	idx, ok := t.current[k]
+	idx, dir, ok := t.find(p)
 	if !ok {
-		idx = t.create(k, src, dst, -1)
+		idx, dir = t.create(p, -1), FromA
 	}
 	c := t.convs.At(int(idx))
-	dir := c.DirOf(src)
 	res := Result{Stream: int(idx), Dir: dir}
 
 	// Sections 3 and 4 of the reference: a SYN or SYN/ACK whose flow
@@ -78,14 +78,15 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 	if p.Flags.Has(decode.SYN) && c.BaseSet[dir] &&
 		(p.Seq != c.Base[dir] || c.SawRST || c.SawFINACK) {
 		old := idx
-		idx = t.create(k, src, dst, old)
+		idx = t.create(p, old)
 		t.convs.At(int(old)).NextStream = idx
 		c = t.convs.At(int(idx))
 		dir = FromA
 		res = Result{Stream: int(idx), Dir: dir}
-		// Wireshark 4.4 runs no TCP analysis inside ICMP errors: a quoted
-		// SYN splits the stream but is not flagged.
-		if !p.InICMPError {
+		// Wireshark 4.4 shows no TCP analysis for a header inside another
+		// packet (an ICMP error's quote, an sFlow sample) nor for one it
+		// cannot read whole: such a SYN splits the stream, unflagged.
+		if !p.InErrorPkt() && p.TCPHeader == decode.HeaderWhole {
 			c.Reused = true
 			c.ReusedBySYNACK = p.Flags.Has(decode.ACK)
 			res.Reused = true
@@ -95,10 +96,44 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 	return res
 }
 
-func (t *Tracker) create(k key, a, b Endpoint, prev int32) int32 {
+// Current returns the conversation a segment like p finds now (the most
+// recent on its ports; stream -1 if none) and p's direction in it.
+// Wireshark shows a frame's streams once the whole frame is dissected, so
+// in a frame with several TCP headers (sFlow samples) each shows the
+// conversation current after the last of them.
+func (t *Tracker) Current(p *decode.Packet) (stream int, dir Dir) {
+	idx, dir, ok := t.find(p)
+	if !ok {
+		return -1, FromA
+	}
+	return int(idx), dir
+}
+
+// find returns the current conversation of p's tuple and p's direction
+// in it.
+func (t *Tracker) find(p *decode.Packet) (idx int32, dir Dir, ok bool) {
+	if tu, is4 := tupleOf4(p.Src, p.Dst, p.SrcPort, p.DstPort); is4 {
+		return t.current4.get(tu)
+	}
+	src, dst := endpoints(t.hosts, p)
+	idx, ok = t.current[keyOf(src, dst)]
+	if !ok {
+		return 0, FromA, false
+	}
+	return idx, t.convs.At(int(idx)).DirOf(src), true
+}
+
+// create starts a conversation whose A endpoint is p's source and makes
+// it the current one of its tuple.
+func (t *Tracker) create(p *decode.Packet, prev int32) int32 {
+	src, dst := endpoints(t.hosts, p)
 	c, i := t.convs.Add()
-	*c = Conversation{A: a, B: b, PrevStream: prev, NextStream: -1}
-	t.current[k] = int32(i)
+	*c = Conversation{A: src, B: dst, PrevStream: prev, NextStream: -1}
+	if tu, is4 := tupleOf4(p.Src, p.Dst, p.SrcPort, p.DstPort); is4 {
+		t.current4.put(tu, int32(i))
+	} else {
+		t.current[keyOf(src, dst)] = int32(i)
+	}
 	return int32(i)
 }
 
@@ -117,26 +152,36 @@ func (c *Conversation) record(frame int, ts int64, length int, dir Dir, p *decod
 	c.Bytes[dir] += uint64(length)
 
 	f := p.Flags
-	if !c.BaseSet[dir] {
-		c.Base[dir], c.BaseSet[dir] = p.Seq-1, true
-		if f.Has(decode.SYN) {
-			c.Base[dir] = p.Seq
-		}
+	// A header inside another packet (ICMP error, sFlow sample) sets no
+	// base in Wireshark 4.4, but its RST or FIN+ACK counts below.
+	if !p.InErrorPkt() {
+		c.recordBases(dir, p)
 	}
-	if rev := dir.Reverse(); !c.BaseSet[rev] && f.Has(decode.ACK) {
-		c.Base[rev], c.BaseSet[rev] = p.Ack-1, true
-	}
-	if f.Has(decode.RST) {
-		c.SawRST = true
-	}
-	if f.Has(decode.FIN | decode.ACK) {
-		c.SawFINACK = true
+	// With a data offset below 5 words Wireshark gives up before noting
+	// the RST or FIN.
+	if p.TCPHeader != decode.HeaderBadOffset {
+		c.SawRST = c.SawRST || f.Has(decode.RST)
+		c.SawFINACK = c.SawFINACK || f.Has(decode.FIN|decode.ACK)
 	}
 	if p.InICMPError { // a quoted header is not a segment the host sent again
 		c.ICMPErrors = inc16(c.ICMPErrors)
 		return
 	}
 	c.recordEvidence(frame, ts, dir, p)
+}
+
+// recordBases sets the flows' bases (section 2 of the reference) that
+// are not set yet.
+func (c *Conversation) recordBases(dir Dir, p *decode.Packet) {
+	if !c.BaseSet[dir] {
+		c.Base[dir], c.BaseSet[dir] = p.Seq-1, true
+		if p.Flags.Has(decode.SYN) {
+			c.Base[dir] = p.Seq
+		}
+	}
+	if rev := dir.Reverse(); !c.BaseSet[rev] && p.Flags.Has(decode.ACK) {
+		c.Base[rev], c.BaseSet[rev] = p.Ack-1, true
+	}
 }
 
 // inc16 counts up to 65535 and stays there.

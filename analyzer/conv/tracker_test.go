@@ -236,17 +236,68 @@ var trackerCases = []trackerCase{
 		frames: "1:0 2:1 3:1",
 		facts: map[int]map[string]string{
 			0: {"next": "1"},
-			// The quote sets bases but records no evidence.
+			// The quote sets no base (frame 3 does) and records no evidence.
 			1: {"prev": "0", "reusedby": "-", "icmp": "1", "syn": "f3@3s seq=200 ack=0 from A", "syns": "1",
 				"packets": "2/0", "base": "200/-", "frames": "2-3"},
 		},
 	},
 	{
-		name:   "10: a quoted FIN+ACK marks completeness but records no FIN",
+		// Measured with the oracle (testdata icmp-quote-first.pcap): a quote
+		// sets no base in Wireshark 4.4, so the SYN after it is no reuse.
+		name:   "10: a SYN quoted before its connection is seen sets no ISN",
+		segs:   []seg{c2s(SYN, 100, 0).inICMP(), c2s(SYN, 200, 0), s2c(SYN|ACK, 500, 201)},
+		frames: "1:0 2:0 3:0",
+		facts:  map[int]map[string]string{0: {"base": "200/500", "icmp": "1", "syns": "1"}},
+	},
+	{
+		name:   "10: a quoted FIN+ACK marks completeness but records no FIN and no base",
 		segs:   []seg{c2s(SYN, 100, 0), c2s(FIN|ACK, 101, 1).inICMP(), c2s(SYN, 100, 0)},
 		frames: "1:0 2:0 3:1R",
 		facts: map[int]map[string]string{0: {"icmp": "1", "saw": "FIN+ACK", "fin": "- / -", "end": "open",
-			"base": "100/0", "packets": "2/0", "nextseq": "101/0"}},
+			"base": "100/-", "packets": "2/0", "nextseq": "101/0"}},
+	},
+	{
+		// sFlow samples are dissected with in_error_pkt set, as quotes are
+		// (testdata sflow-samples.pcap): they split streams unflagged, set no
+		// base, and their RST counts; unlike quotes they are evidence.
+		name: "sampled headers: no base, no flag, RST noted",
+		segs: []seg{
+			c2s(SYN, 100, 0), s2c(SYN|ACK, 500, 101),
+			c2s(SYN, 300, 0).inSFlow(), // splits: seq differs from 100
+			c2s(SYN, 400, 0).inSFlow(), // no base in stream 1: no split
+			s2c(SYN|ACK, 600, 301),     // sets both bases of stream 1
+			s2c(RST|ACK, 0, 301).inSFlow(),
+			c2s(SYN, 300, 0), // the sampled RST counts: a reuse
+		},
+		frames: "1:0 2:0 3:1 4:1 5:1 6:1 7:2R",
+		facts: map[int]map[string]string{
+			1: {"base": "300/600", "saw": "RST", "reusedby": "-", "syns": "2", "icmp": "0"},
+			2: {"base": "300/-", "prev": "1"},
+		},
+	},
+	{
+		// A header cut short of its data offset (snap length, IP length,
+		// 16 to 19 bytes): tracked in full, but Wireshark shows no
+		// analysis for it (testdata tcp-short-headers.pcap, tcp-snaplen-cut.pcap).
+		name:   "a reuse SYN whose header is cut splits unflagged and sets the ISN",
+		segs:   []seg{c2s(SYN, 100, 0), c2s(RST|ACK, 101, 0).cut(), c2s(SYN, 200, 0).cut(), c2s(SYN, 300, 0), s2c(SYN|ACK, 9, 301).cut()},
+		frames: "1:0 2:0 3:1 4:2R 5:2",
+		facts: map[int]map[string]string{
+			0: {"saw": "RST"},
+			1: {"base": "200/-", "reusedby": "-", "prev": "0"},
+			2: {"base": "300/9", "reusedby": "f4@4s seq=300 ack=0", "prev": "1"},
+		},
+	},
+	{
+		// A data offset below 5 words: the split and the base happen, the
+		// RST is not noted and nothing is flagged.
+		name:   "a bad data offset: RST not noted, SYN splits unflagged",
+		segs:   []seg{c2s(SYN, 100, 0), c2s(RST|ACK, 101, 0).badOffset(), c2s(SYN, 100, 0), c2s(SYN, 200, 0).badOffset(), c2s(SYN, 300, 0)},
+		frames: "1:0 2:0 3:0 4:1 5:2R",
+		facts: map[int]map[string]string{
+			0: {"saw": "", "syns": "2"},
+			1: {"base": "200/-", "reusedby": "-"},
+		},
 	},
 	{
 		name: "NextSeq keeps the highest sequence number, across the wrap",
@@ -358,5 +409,33 @@ func TestEndAndDir(t *testing.T) {
 	}
 	if FromA.Reverse() != FromB || FromB.Reverse() != FromA {
 		t.Error("Reverse does not swap FromA and FromB")
+	}
+}
+
+// Current is the conversation a segment on the same ports finds now: in a
+// frame with several TCP headers (sFlow samples) Wireshark shows each
+// header in the conversation current after the whole frame.
+func TestCurrent(t *testing.T) {
+	tr := NewTracker(NewHosts())
+	other := c2s(SYN, 1, 0)
+	other.from = "10.0.0.1:40001"
+	po := other.packet(t, decode.TCP)
+	if got, _ := tr.Current(&po); got != -1 {
+		t.Errorf("no conversation yet: %d, want -1", got)
+	}
+	for i, s := range []seg{c2s(SYN, 100, 0), other, c2s(ACK, 101, 0), c2s(SYN, 200, 0).inSFlow()} {
+		p := s.packet(t, decode.TCP)
+		tr.Add(i+1, int64(i+1)*1e9, s.wireLength(), &p)
+	}
+	// Both directions of the first ports find stream 2, the one the
+	// sampled SYN started after the ACK (stream 0) was tracked.
+	for i, s := range []seg{c2s(ACK, 1, 1), s2c(ACK, 1, 1)} {
+		p := s.packet(t, decode.TCP)
+		if got, dir := tr.Current(&p); got != 2 || dir != Dir(i) {
+			t.Errorf("%s -> %s: stream %d dir %d, want 2 %d", s.from, s.to, got, dir, i)
+		}
+	}
+	if got, _ := tr.Current(&po); got != 1 {
+		t.Errorf("other ports: stream %d, want 1", got)
 	}
 }

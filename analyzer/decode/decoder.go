@@ -34,6 +34,7 @@ type Decoder struct {
 	icmp6 icmpv6Layer
 	vxlan layers.VXLAN
 	gnv   layers.Geneve
+	sflow sflowLayer
 
 	links []gopacket.DecodingLayer // link layers and tunnels (link.go, tunnel.go)
 	frags fragments
@@ -41,7 +42,13 @@ type Decoder struct {
 
 	// Per-frame state the layers fill in as they decode.
 	pkt     *Packet
-	inError bool // the layers being decoded are quoted in an ICMP error
+	inError bool // Wireshark's in_error_pkt: an ICMP error's quote or an sFlow sample
+	// sampling: the layers being decoded are a packet an sFlow agent
+	// sampled; samples are the frame's samples (the first continues the
+	// frame's decoding), extra the packets decoded from the others (Extra).
+	sampling bool
+	samples  []sample
+	extra    []Packet
 }
 
 // NewDecoder returns a Decoder ready for any supported link type. The
@@ -52,7 +59,7 @@ func NewDecoder() *Decoder {
 	d := &Decoder{}
 	d.ip4.d, d.ip6.d, d.frag6.d = d, d, d
 	d.tcp.d, d.udp.d, d.sctp.d = d, d, d
-	d.icmp4.d, d.icmp6.d = d, d
+	d.icmp4.d, d.icmp6.d, d.sflow.d = d, d, d
 	return d
 }
 
@@ -81,7 +88,7 @@ func (d *Decoder) parserFor(first gopacket.LayerType) *gopacket.DecodingLayerPar
 	// every layer of every frame.
 	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
 	for _, l := range []gopacket.DecodingLayer{&d.ip4, &d.ip6, &d.ext6, &d.frag6,
-		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6, &d.vxlan, &d.gnv} {
+		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6, &d.vxlan, &d.gnv, &d.sflow} {
 		dlc = dlc.Put(l)
 	}
 	for _, l := range d.links {
@@ -141,6 +148,7 @@ func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 // link type it cannot decode; a frame that is merely short or malformed
 // is not an error: p then holds whatever could be decoded.
 func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
+	d.extra = d.extra[:0]
 	if decodeFast(link, data, p) {
 		return nil
 	}
@@ -155,10 +163,32 @@ func (d *Decoder) decodeParser(link capture.LinkType, data []byte, p *Packet) er
 	if !ok {
 		return fmt.Errorf("%w: %v", ErrUnsupportedLink, link)
 	}
-	d.pkt, d.inError = p, false
+	d.pkt, d.inError, d.sampling, d.samples = p, false, false, d.samples[:0]
 	// Errors here are malformed or truncated inner layers; what was
 	// decoded before them stands, as in Wireshark.
 	_ = d.parser(first).DecodeLayers(data, &d.decoded)
-	d.pkt = nil
+	d.decodeSamples(p)
+	d.pkt, d.sampling = nil, false
 	return nil
 }
+
+// decodeSamples decodes the sFlow samples after the first (which the
+// frame's own decoding took) into d.extra. Each starts with the frame's
+// outer fields, as the first sample does.
+func (d *Decoder) decodeSamples(p *Packet) {
+	if len(d.samples) < 2 {
+		return
+	}
+	for _, s := range d.samples[1:] {
+		d.extra = append(d.extra, Packet{IPVersion: p.IPVersion, OuterSrc: p.OuterSrc, OuterDst: p.OuterDst,
+			TTL: p.TTL, IPID: p.IPID, VLAN: p.VLAN})
+		d.pkt, d.inError = &d.extra[len(d.extra)-1], true
+		_ = d.parser(s.first).DecodeLayers(s.data, &d.decoded)
+	}
+}
+
+// Extra returns the transport headers of the frame decoded last beyond
+// the one Decode filled in: the second and later packets sampled in an
+// sFlow datagram, in order. Wireshark dissects each, so each finds or
+// starts a conversation. The slice is valid until the next Decode.
+func (d *Decoder) Extra() []Packet { return d.extra }

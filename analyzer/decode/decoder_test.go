@@ -158,16 +158,26 @@ func TestDecodeUnsupportedLink(t *testing.T) {
 	}
 }
 
-// A frame cut anywhere decodes without panicking.
+// A frame cut anywhere decodes without panicking. Its TCP header counts
+// from 16 bytes on, as Wireshark's conversation lookup needs, and is
+// whole only with its options.
 func TestDecodeTruncatedFrames(t *testing.T) {
 	inner := ipv4(clientIP, serverIP, layers.IPProtocolTCP)
 	frame := serialize(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 1, Type: layers.EthernetTypeIPv4}, inner, syn(inner))
+	tcpAt := 14 + 4 + 20
 	d := NewDecoder()
 	var p Packet
 	for n := range frame {
 		_ = d.Decode(capture.LinkEthernet, frame[:n], &p)
-		if p.Transport == TCP && n < 14+4+20+20 {
-			t.Fatalf("cut at %d bytes still gives a TCP header", n)
+		if got, want := p.Transport == TCP, n >= tcpAt+16; got != want {
+			t.Fatalf("cut at %d bytes: TCP %v, want %v", n, got, want)
 		}
+		if p.Transport == TCP && p.TCPHeader != HeaderCut {
+			t.Fatalf("cut at %d bytes: header %v, want cut", n, p.TCPHeader)
+		}
+	}
+	_ = d.Decode(capture.LinkEthernet, frame, &p)
+	if p.Transport != TCP || p.TCPHeader != HeaderWhole {
+		t.Fatalf("whole frame: transport %v header %v", p.Transport, p.TCPHeader)
 	}
 }

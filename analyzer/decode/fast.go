@@ -100,8 +100,8 @@ func decodeFast(link capture.LinkType, data []byte, p *Packet) bool {
 	return false
 }
 
-// fastIPv4 mirrors ipv4Layer and gopacket's IPv4.DecodeFromBytes for a
-// datagram that is not a fragment.
+// fastIPv4 mirrors ipv4Layer (parseIPv4) for a datagram that is not a
+// fragment.
 func fastIPv4(b []byte, vlan int, p *Packet) bool {
 	if len(b) < 20 || b[0]>>4 != 4 {
 		return false
@@ -122,36 +122,23 @@ func fastIPv4(b []byte, vlan int, p *Packet) bool {
 	if b[6]&0x3f != 0 || b[7] != 0 { // MF or a fragment offset
 		return false
 	}
-	if hlen > 20 && !ipv4OptionsValid(b[20:hlen]) {
-		return false
+	dst := netip.AddrFrom4([4]byte(b[16:20]))
+	if hlen > 20 {
+		route, routed, ok := ipv4Options(b[20:hlen])
+		if !ok {
+			return false
+		}
+		if routed {
+			dst = netip.AddrFrom4(route)
+		}
 	}
 	payload := b[hlen:min(len(b), length)]
 	claimed := field - hlen
 	if !fastTransport(b[9], payload, claimed, p) {
 		return false
 	}
-	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
+	src := netip.AddrFrom4([4]byte(b[12:16]))
 	p.setIP(4, src, dst, b[8], uint32(binary.BigEndian.Uint16(b[4:])), vlan)
-	return true
-}
-
-// ipv4OptionsValid reports whether gopacket's IPv4 decoder accepts the
-// options: it fails the whole header on an option whose length is short
-// of 2 or runs past the header.
-func ipv4OptionsValid(opts []byte) bool {
-	for len(opts) > 0 {
-		switch opts[0] {
-		case 0: // end of options: the rest is padding
-			return true
-		case 1:
-			opts = opts[1:]
-		default:
-			if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
-				return false
-			}
-			opts = opts[opts[1]:]
-		}
-	}
 	return true
 }
 
@@ -188,7 +175,8 @@ func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 			return false
 		}
 		// As tcpLayer: a bogus header length counts as 20.
-		hlen := max(20, int(seg[12]>>4)*4)
+		off := int(seg[12]>>4) * 4
+		hlen := max(20, off)
 		p.Options = TCPOptions{}
 		if hlen > 20 {
 			parseTCPOptions(seg[20:min(hlen, len(seg))], &p.Options)
@@ -201,6 +189,7 @@ func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 		p.Flags = TCPFlags(seg[13]) | TCPFlags(seg[12]&1)<<8
 		p.Window = binary.BigEndian.Uint16(seg[14:16])
 		p.PayloadLen = max(0, claimed-hlen)
+		p.TCPHeader = tcpHeaderState(off, len(seg))
 		return true
 	case 17:
 		if len(seg) < 8 {
@@ -216,7 +205,7 @@ func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 		p.Transport = UDP
 		p.SrcPort, p.DstPort = src, dst
 		p.Flags, p.Seq, p.Ack, p.Window, p.Options = 0, 0, 0, 0, TCPOptions{}
-		p.PayloadLen = max(0, claimed-8)
+		p.PayloadLen, p.TCPHeader = max(0, claimed-8), HeaderWhole
 		return true
 	}
 	return false
@@ -234,6 +223,6 @@ func (p *Packet) setIP(version uint8, src, dst netip.Addr, ttl uint8, ipid uint3
 	p.TTL, p.IPID = ttl, ipid
 	p.SCTPChunk, p.SCTPVerTag, p.SCTPInitiateTag = 0, 0, 0
 	p.ICMPType, p.ICMPCode = 0, 0
-	p.InICMPError, p.Tunnelled, p.Fragment, p.Reassembled = false, false, false, false
+	p.InICMPError, p.Sampled, p.Tunnelled, p.Fragment, p.Reassembled = false, false, false, false, false
 	p.VLAN = vlan
 }

@@ -40,8 +40,8 @@ func dirtyPacket() Packet {
 		Transport: OtherIP, SrcPort: 1, DstPort: 1, Flags: 0xfff, Seq: 1, Ack: 1, Window: 1,
 		Options: TCPOptions{MSS: 1, HasMSS: true, WScale: 1, HasWScale: true, SACKPerm: true,
 			HasTS: true, TSVal: 1, TSEcr: 1, MPTCP: true, OptionsLen: 1},
-		PayloadLen: -1, SCTPChunk: 1, SCTPVerTag: 1, SCTPInitiateTag: 1, ICMPType: 1, ICMPCode: 1,
-		InICMPError: true, Tunnelled: true, Fragment: true, Reassembled: true, VLAN: -2}
+		PayloadLen: -1, TCPHeader: 9, SCTPChunk: 1, SCTPVerTag: 1, SCTPInitiateTag: 1, ICMPType: 1, ICMPCode: 1,
+		InICMPError: true, Sampled: true, Tunnelled: true, Fragment: true, Reassembled: true, VLAN: -2}
 }
 
 func (pp *pathPair) compare(t testing.TB, what string, link capture.LinkType, data []byte) {
@@ -246,7 +246,15 @@ func FuzzFastPathEqualsParser(f *testing.F) {
 	t6 := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 7, ACK: true, Window: 512, DataOffset: 5}
 	t6.SetNetworkLayerForChecksum(v6)
 	ip6TCP := serializeF(f, v6, t6, gopacket.Payload("x"))
-	for _, ip := range [][]byte{ip4TCP, ip4Opts, ip4UDP, ip4VXLAN, ip6TCP} {
+	// Shapes of the long tail: a source route, an option shorter than its
+	// fields, TCP headers of 16 bytes and with a bad data offset.
+	ip4Route := withOptions(ip4TCP, []byte{1, 0x83, 7, 4, 203, 0, 113, 10})
+	ip4Alert := withOptions(ip4TCP, []byte{0x94, 2, 0, 0})
+	ip4Short := bytes.Clone(ip4TCP[:36])
+	ip4Short[3] = 36
+	ip4Bogus := bytes.Clone(ip4TCP)
+	ip4Bogus[32] = 0x30
+	for _, ip := range [][]byte{ip4TCP, ip4Opts, ip4UDP, ip4VXLAN, ip6TCP, ip4Route, ip4Alert, ip4Short, ip4Bogus} {
 		add(capture.LinkRaw, ip)
 		add(capture.LinkEthernet, append(ethHeader(ip), ip...))
 		add(capture.LinkEthernet, append(vlanHeader(ip, 2), ip...))
@@ -322,8 +330,12 @@ func TestFastPathEdgeCases(t *testing.T) {
 		{"IP length short of the header", capture.LinkRaw, mod(tcp, func(b []byte) { b[2], b[3] = 0, 19 }), false},
 		{"IP length past the capture", capture.LinkRaw, mod(tcp, func(b []byte) { b[2], b[3] = 0x10, 0 }), true},
 		{"IHL 4", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x44 }), false},
-		{"IHL 6, bad option", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 1 }), false},
-		{"IHL 6, option runs past", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 5 }), false},
+		// Options Wireshark walks past (ipopts.go): the TCP counts.
+		{"IHL 6, option length 1", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 1 }), true},
+		{"IHL 6, option runs past", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; b[20], b[21] = 7, 5 }), true},
+		// An option shorter than its fields ends the frame in the IP header.
+		{"IHL 6, router alert of 2 bytes", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; copy(b[20:], []byte{0x94, 2, 0, 0}) }), false},
+		{"IHL 7, loose source route", capture.LinkRaw, mod(append(tcp[:20:20], append([]byte{1, 0x83, 7, 4, 192, 0, 2, 9}, tcp[20:]...)...), func(b []byte) { b[0] = 0x47; b[3] += 8 }), true},
 		{"IHL 6, NOPs", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x46; copy(b[20:], []byte{1, 1, 1, 0}) }), true},
 		{"more fragments", capture.LinkRaw, mod(tcp, func(b []byte) { b[6] = 0x20 }), false},
 		{"fragment offset", capture.LinkRaw, mod(tcp, func(b []byte) { b[7] = 1 }), false},
@@ -331,6 +343,7 @@ func TestFastPathEdgeCases(t *testing.T) {
 		{"version 5", capture.LinkRaw, mod(tcp, func(b []byte) { b[0] = 0x55 }), false},
 		{"TCP header length 0", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] = 0x00 }), true},
 		{"TCP header length 60", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] = 0xf0 }), true},
+		{"TCP header of 16 bytes", capture.LinkRaw, mod(tcp[:36], func(b []byte) { b[3] = 36 }), false},
 		{"TCP AE bit", capture.LinkRaw, mod(tcp, func(b []byte) { b[32] |= 1 }), true},
 		{"ICMP", capture.LinkRaw, mod(tcp, func(b []byte) { b[9] = 1 }), false},
 		{"UDP", capture.LinkRaw, serializeT(t, u, udp(u, 53), gopacket.Payload("q")), true},

@@ -1,10 +1,16 @@
 package decode
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // Only the start of a datagram matters to the analysis (the transport
-// header), so reassembly keeps the first fragment's leading bytes and
-// counts the bytes of the others instead of copying whole datagrams.
+// header), so reassembly keeps the datagram's leading bytes, from
+// whichever fragments carry them, and notes which byte ranges arrived
+// instead of copying whole datagrams. The leading bytes can come from
+// several fragments: with 8-byte fragments the TCP header alone spans
+// three or more.
 const (
 	fragmentHeadBytes = 128
 	// maxFragments bounds the table: a capture full of fragments whose
@@ -20,12 +26,9 @@ type fragmentKey struct {
 }
 
 type fragmentEntry struct {
-	head     [fragmentHeadBytes]byte
-	headLen  int
-	haveHead bool
-	received int // payload bytes seen, duplicates not counted twice
-	total    int // datagram payload length, known once the last fragment came
-	seen     []fragmentSpan
+	head  [fragmentHeadBytes]byte
+	total int // datagram payload length, known once the last fragment came
+	seen  []fragmentSpan
 }
 
 type fragmentSpan struct{ start, end int }
@@ -36,8 +39,9 @@ type fragments struct {
 	done [fragmentHeadBytes]byte
 }
 
-// add records one fragment. When it completes the datagram, add returns
-// the datagram's leading bytes and its total payload length.
+// add records one fragment. When it completes the datagram (its byte
+// ranges cover the datagram from 0 to the end the last fragment gives),
+// add returns the datagram's leading bytes and its total payload length.
 func (f *fragments) add(key fragmentKey, offset int, more bool, payload []byte) (head []byte, total int, done bool) {
 	e := f.table[key]
 	if e == nil {
@@ -51,30 +55,32 @@ func (f *fragments) add(key fragmentKey, offset int, more bool, payload []byte) 
 		f.table[key] = e
 	}
 	end := offset + len(payload)
-	if !e.covers(offset, end) {
+	if !slices.Contains(e.seen, fragmentSpan{offset, end}) {
 		e.seen = append(e.seen, fragmentSpan{offset, end})
-		e.received += len(payload)
 	}
-	if offset == 0 && !e.haveHead {
-		e.headLen = copy(e.head[:], payload)
-		e.haveHead = true
+	if offset < fragmentHeadBytes {
+		copy(e.head[offset:], payload)
 	}
 	if !more {
 		e.total = end
 	}
-	if !e.haveHead || e.total == 0 || e.received < e.total {
+	if e.total == 0 || !e.complete() {
 		return nil, 0, false
 	}
 	delete(f.table, key)
-	n := copy(f.done[:], e.head[:e.headLen])
+	n := copy(f.done[:], e.head[:min(e.total, fragmentHeadBytes)])
 	return f.done[:n], e.total, true
 }
 
-func (e *fragmentEntry) covers(start, end int) bool {
+// complete reports whether the ranges seen cover [0, total).
+func (e *fragmentEntry) complete() bool {
+	slices.SortFunc(e.seen, func(a, b fragmentSpan) int { return a.start - b.start })
+	reach := 0
 	for _, s := range e.seen {
-		if s.start == start && s.end == end {
-			return true
+		if s.start > reach {
+			return false
 		}
+		reach = max(reach, s.end)
 	}
-	return false
+	return reach >= e.total
 }

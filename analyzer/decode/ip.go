@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 
@@ -8,8 +9,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// The IP layers wrap gopacket's so that each header, as it is decoded,
-// records what the frame needs: the innermost addresses win, the first
+// The IP layers (gopacket's IPv6 wrapped, IPv4 decoded by hand) record,
+// as each header is decoded, what the frame needs: the innermost addresses win, the first
 // ones are kept as the outer addresses, and fragments go through the
 // reassembly table the way Wireshark's default (ip.defragment) does.
 
@@ -40,55 +41,122 @@ func (d *Decoder) sawIP(version uint8, src, dst netip.Addr) {
 	// A new IP header hides any transport decoded before it (the UDP of a
 	// VXLAN tunnel, say): only what rides on the innermost IP counts.
 	p.Transport, p.SrcPort, p.DstPort = OtherIP, 0, 0
-	p.InICMPError = d.inError
+	p.InICMPError, p.Sampled = d.inError && !d.sampling, d.sampling
 }
 
+// ipv4Layer decodes an IPv4 header by hand: gopacket's decoder refuses a
+// header whose options are malformed, where Wireshark reads on (see
+// ipopts.go), and it allocates for the options.
 type ipv4Layer struct {
-	layers.IPv4
 	d       *Decoder
 	next    gopacket.LayerType
 	payload []byte
+	hdr     ipv4Header
 }
 
-func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
-	if len(data) == 0 || data[0]>>4 != 4 {
-		return errBadVersion
+// ipv4Header holds the fields of an IPv4 header the analysis uses.
+type ipv4Header struct {
+	hlen    int
+	field   int // the total length, as gopacket keeps it (TSO's 0: the captured length)
+	id      uint16
+	ttl     uint8
+	proto   layers.IPProtocol
+	offset  int // fragment offset in bytes
+	more    bool
+	src     netip.Addr
+	dst     netip.Addr // the final destination of a source route
+	payload []byte     // up to the total length
+}
+
+var (
+	errShortIPv4   = errors.New("IPv4 header shorter than 20 bytes")
+	errBadIPv4     = errors.New("IPv4 header or total length out of range")
+	errIPv4Options = errors.New("IPv4 option shorter than its fields")
+)
+
+// parseIPv4 reads an IPv4 header with the checks gopacket's IPv4 decoder
+// makes (the fast path makes them too), except the one on options. A
+// header whose options stop Wireshark is returned with errIPv4Options.
+func parseIPv4(data []byte) (h ipv4Header, err error) {
+	if len(data) < 20 {
+		return h, errShortIPv4
 	}
-	if err := l.IPv4.DecodeFromBytes(data, df); err != nil {
+	if data[0]>>4 != 4 {
+		return h, errBadVersion
+	}
+	length := int(binary.BigEndian.Uint16(data[2:]))
+	h.field = length
+	if length == 0 {
+		// TCP segmentation offload: gopacket takes the captured length,
+		// clamped to 16 bits in the field.
+		length = len(data)
+		h.field = min(length, 0xffff)
+	}
+	h.hlen = int(data[0]&0x0f) * 4
+	if length < 20 || h.hlen < 20 || h.hlen > length || h.hlen > len(data) {
+		return h, errBadIPv4
+	}
+	data = data[:min(len(data), length)]
+	h.id = binary.BigEndian.Uint16(data[4:])
+	h.more = data[6]&0x20 != 0
+	h.offset = int(binary.BigEndian.Uint16(data[6:])&0x1fff) * 8
+	h.ttl, h.proto = data[8], layers.IPProtocol(data[9])
+	h.src, h.dst = netip.AddrFrom4([4]byte(data[12:16])), netip.AddrFrom4([4]byte(data[16:20]))
+	h.payload = data[h.hlen:]
+	if h.hlen > 20 {
+		dst, routed, ok := ipv4Options(data[20:h.hlen])
+		if routed {
+			h.dst = netip.AddrFrom4(dst)
+		}
+		if !ok {
+			return h, errIPv4Options
+		}
+	}
+	return h, nil
+}
+
+func (l *ipv4Layer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeIPv4 }
+func (l *ipv4Layer) NextLayerType() gopacket.LayerType { return l.next }
+func (l *ipv4Layer) LayerPayload() []byte              { return l.payload }
+
+func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	h, err := parseIPv4(data)
+	if err == errIPv4Options {
+		// Wireshark has the addresses by then, and stops.
+		l.d.sawIP(4, h.src, h.dst)
+	}
+	if err != nil {
+		df.SetTruncated()
 		return err
 	}
+	l.hdr = h
 	d := l.d
-	src, _ := netip.AddrFromSlice(l.SrcIP)
-	dst, _ := netip.AddrFromSlice(l.DstIP)
-	d.sawIP(4, src, dst)
+	d.sawIP(4, h.src, h.dst)
 	if !d.inError {
-		d.pkt.TTL, d.pkt.IPID = l.TTL, uint32(l.Id)
+		d.pkt.TTL, d.pkt.IPID = h.ttl, uint32(h.id)
 	}
-	hlen := int(l.IHL) * 4
-	l.payload, l.next = l.IPv4.Payload, ipProtocolLayer(l.Protocol)
-	d.ip = ipPayload{data: data[hlen:], claimed: int(l.Length) - hlen}
+	l.payload, l.next = h.payload, ipProtocolLayer(h.proto)
+	d.ip = ipPayload{data: data[h.hlen:], claimed: h.field - h.hlen}
 
-	offset := int(l.FragOffset) * 8
-	more := l.Flags&layers.IPv4MoreFragments != 0
-	if offset == 0 && !more {
+	if h.offset == 0 && !h.more {
 		return nil
 	}
-	if d.inError || len(l.IPv4.Payload) < d.ip.claimed {
+	if d.inError || len(h.payload) < d.ip.claimed {
 		// Wireshark dissects a fragment it cannot reassemble (quoted in
 		// an ICMP error, or cut short by the snap length) only if it is
 		// the first one.
-		if offset != 0 {
+		if h.offset != 0 {
 			l.next = gopacket.LayerTypeFragment
 		}
 		return nil
 	}
-	key := fragmentKey{src: src, dst: dst, id: uint32(l.Id), proto: uint8(l.Protocol)}
-	return l.reassemble(key, offset, more)
+	key := fragmentKey{src: h.src, dst: h.dst, id: uint32(h.id), proto: uint8(h.proto)}
+	return l.reassemble(key, h.offset, h.more)
 }
 
 func (l *ipv4Layer) reassemble(key fragmentKey, offset int, more bool) error {
 	d := l.d
-	head, total, done := d.frags.add(key, offset, more, l.IPv4.Payload[:d.ip.claimed])
+	head, total, done := d.frags.add(key, offset, more, l.hdr.payload[:d.ip.claimed])
 	if !done {
 		d.pkt.Fragment = true
 		l.next = gopacket.LayerTypeFragment
@@ -99,9 +167,6 @@ func (l *ipv4Layer) reassemble(key fragmentKey, offset int, more bool) error {
 	d.ip = ipPayload{data: head, claimed: total}
 	return nil
 }
-
-func (l *ipv4Layer) NextLayerType() gopacket.LayerType { return l.next }
-func (l *ipv4Layer) LayerPayload() []byte              { return l.payload }
 
 type ipv6Layer struct {
 	layers.IPv6

@@ -37,6 +37,7 @@ var (
 	layerERSPAN     = register(2025, "ERSPAN")
 	layerCHDLC      = register(2026, "Cisco HDLC")
 	layerIPByNibble = register(2027, "IP (version from the first nibble)")
+	layerETag       = register(2028, "802.1BR E-Tag")
 )
 
 func register(num int, name string) gopacket.LayerType {
@@ -57,6 +58,8 @@ func etherTypeLayer(t uint16) gopacket.LayerType {
 		return layerPBB
 	case 0x8926:
 		return layerVNTag
+	case 0x893f:
+		return layerETag
 	case 0x8903:
 		return layerCFP
 	case 0x8847, 0x8848:

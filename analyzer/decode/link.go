@@ -47,6 +47,7 @@ func (d *Decoder) linkLayers() []gopacket.DecodingLayer {
 		layerLLC:        llc,
 		layerPBB:        pbb,
 		layerVNTag:      fixed(6, 4),
+		layerETag:       fixed(8, 6), // 802.1BR: E-PCP, E-CIDs and extensions, then the EtherType
 		layerCFP:        cfp,
 		layerMPLS:       mpls,
 		layerPPPoE:      pppoe,
@@ -64,7 +65,6 @@ func (d *Decoder) linkLayers() []gopacket.DecodingLayer {
 		layerWLAN:       wlan,
 		layerGTPU:       gtpu,
 		layerAYIYA:      ayiya,
-		layerSFlow:      sflow,
 		layerTeredo:     teredo,
 		layerERSPAN:     erspan,
 		layerCHDLC:      fixed(4, 2),

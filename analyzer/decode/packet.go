@@ -58,6 +58,37 @@ const (
 // Has reports whether every bit of f2 is set in f.
 func (f TCPFlags) Has(f2 TCPFlags) bool { return f&f2 == f2 }
 
+// TCPHeaderState says how much of a TCP header a frame holds, which
+// decides what Wireshark 4.4 does with the segment beyond finding its
+// conversation (measured with the oracle; testdata/README.md).
+type TCPHeaderState uint8
+
+const (
+	// HeaderWhole: the header is all there, as long as its data offset says.
+	HeaderWhole TCPHeaderState = iota
+	// HeaderCut: the fixed fields up to the window are there (16 bytes),
+	// but not the whole header (cut by the snap length or the IP length,
+	// options included). Wireshark tracks the segment, then fails reading
+	// the rest: it shows no analysis, so no reused-ports flag.
+	HeaderCut
+	// HeaderBadOffset: a data offset below 5 words. Wireshark tracks the
+	// segment, then gives up before it notes an RST or FIN, and shows no
+	// analysis.
+	HeaderBadOffset
+)
+
+// tcpHeaderState classifies a TCP header with data offset off (in bytes)
+// of which n bytes are present (at least 16).
+func tcpHeaderState(off, n int) TCPHeaderState {
+	switch {
+	case off < 20:
+		return HeaderBadOffset
+	case n < off:
+		return HeaderCut
+	}
+	return HeaderWhole
+}
+
 // TCPOptions holds the options of a TCP header that explanations and the
 // Info text use. Zero values mean "absent" except where a Has field says.
 type TCPOptions struct {
@@ -94,6 +125,7 @@ type Packet struct {
 	Window     uint16
 	Options    TCPOptions
 	PayloadLen int // transport payload length, from the IP lengths
+	TCPHeader  TCPHeaderState
 
 	// SCTP: the first chunk's type and the verification/initiate tags.
 	SCTPChunk       uint8
@@ -106,6 +138,9 @@ type Packet struct {
 	// InICMPError is set when the transport header is the one quoted
 	// inside an ICMP error message, not a packet of its own.
 	InICMPError bool
+	// Sampled is set when the transport header is one an sFlow agent
+	// sampled. Wireshark dissects it like a quote in an ICMP error.
+	Sampled bool
 	// Tunnelled is set when there is more than one IP header.
 	Tunnelled bool
 	// Fragment is set for an IP fragment that does not complete a
@@ -117,6 +152,13 @@ type Packet struct {
 	// VLAN is the outermost 802.1Q tag's VLAN id, -1 when untagged.
 	VLAN int
 }
+
+// InErrorPkt reports whether Wireshark dissects the transport header as
+// part of another packet (an ICMP error's quote, an sFlow sample) rather
+// than a packet of its own: its pinfo->flags.in_error_pkt. Such a header
+// finds, and may split, conversations, and its RST and FIN count, but it
+// sets no sequence bases and shows no analysis.
+func (p *Packet) InErrorPkt() bool { return p.InICMPError || p.Sampled }
 
 // HasPorts reports whether the packet carries a transport header with ports.
 func (p *Packet) HasPorts() bool {

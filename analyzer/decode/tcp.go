@@ -9,14 +9,17 @@ import (
 )
 
 var (
-	errShortTCP  = errors.New("TCP header shorter than 20 bytes")
+	errShortTCP  = errors.New("TCP header shorter than its first 16 bytes")
 	errShortUDP  = errors.New("UDP header shorter than 8 bytes")
 	errShortSCTP = errors.New("SCTP header shorter than 12 bytes")
 )
 
-// tcpLayer decodes a TCP header as Wireshark does for conversation
-// tracking: the 20 fixed bytes must be there, but options cut off by the snap length are no reason to ignore the
-// segment (gopacket's TCP layer rejects those, and allocates for options).
+// tcpLayer decodes a TCP header as Wireshark 4.4 does for conversation
+// tracking: it reads the ports, sequence numbers, flags and window (16
+// bytes) before it looks the conversation up, so those are enough for a
+// segment to count; whatever is missing after them only changes what is
+// shown (TCPHeaderState). gopacket's TCP layer rejects such headers, and
+// allocates for options.
 type tcpLayer struct {
 	d *Decoder
 }
@@ -26,13 +29,12 @@ func (l *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTyp
 func (l *tcpLayer) LayerPayload() []byte              { return nil }
 
 func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
-	if len(data) < 20 {
+	if len(data) < 16 {
 		df.SetTruncated()
 		return errShortTCP
 	}
-	// Wireshark 4.4 looks the conversation up before it checks the
-	// header length, so a bogus length still counts as a segment.
-	hlen := max(20, int(data[12]>>4)*4)
+	off := int(data[12]>>4) * 4
+	hlen := max(20, off)
 	p := l.d.pkt
 	p.Transport = TCP
 	p.SrcPort = binary.BigEndian.Uint16(data[0:2])
@@ -42,11 +44,11 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	p.Flags = TCPFlags(data[13]) | TCPFlags(data[12]&1)<<8
 	p.Window = binary.BigEndian.Uint16(data[14:16])
 	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-hlen)
+	p.TCPHeader = tcpHeaderState(off, len(data))
 	p.Options = TCPOptions{}
-	if hlen > len(data) {
-		hlen = len(data)
+	if len(data) > 20 {
+		parseTCPOptions(data[20:min(hlen, len(data))], &p.Options)
 	}
-	parseTCPOptions(data[20:hlen], &p.Options)
 	return nil
 }
 

@@ -10,8 +10,9 @@ import (
 // Tunnels Wireshark decodes by default: the TCP header inside counts, with
 // the innermost IP addresses.
 
-// gre: flags and version, protocol, then optional checksum, key and
-// sequence words (and PPTP's acknowledgement).
+// gre: flags and version, protocol, then the optional words its flags
+// announce (checksum and offset, key, sequence number, PPTP's
+// acknowledgement) and, with the routing flag, source route entries.
 func gre(b []byte) (int, gopacket.LayerType, bool) {
 	if len(b) < 4 {
 		return 0, 0, false
@@ -19,7 +20,10 @@ func gre(b []byte) (int, gopacket.LayerType, bool) {
 	flags := binary.BigEndian.Uint16(b)
 	proto := binary.BigEndian.Uint16(b[2:])
 	n := 4
-	for _, bit := range []uint16{0x8000, 0x2000, 0x1000} { // C, K, S
+	if flags&(greChecksum|greRouting) != 0 { // checksum and offset
+		n += 4
+	}
+	for _, bit := range []uint16{greKey, greSequence} {
 		if flags&bit != 0 {
 			n += 4
 		}
@@ -27,28 +31,92 @@ func gre(b []byte) (int, gopacket.LayerType, bool) {
 	if flags&7 == 1 && flags&0x0080 != 0 { // PPTP (version 1) acknowledgement
 		n += 4
 	}
+	if flags&greRouting != 0 {
+		// Entries of address family, offset and length, up to a null one.
+		for {
+			if len(b) < n+4 {
+				return 0, 0, false
+			}
+			af, sreLen := binary.BigEndian.Uint16(b[n:]), int(b[n+3])
+			n += 4 + sreLen
+			if af == 0 && sreLen == 0 {
+				break
+			}
+		}
+	}
 	if len(b) < n {
 		return 0, 0, false
 	}
-	switch {
-	case proto == 0x883e: // WCCP: an optional 4-byte redirect header before IPv4
-		if len(b) > n && b[n]>>4 != 4 {
-			n += 4
-		}
-		return n, layers.LayerTypeIPv4, true
-	case proto >= 0x8200 && proto <= 0x9000: // Aruba: 802.11 frames
-		return n, layerWLAN, true
-	case proto == 0x88be: // ERSPAN type II
-		return n, layerERSPAN, true
-	case proto == 0x880b: // PPP (PPTP)
-		return n, layerPPP, true
-	}
-	return n, etherTypeLayer(proto), true
+	skip, next := greNext(flags, proto, b[n:])
+	return n + skip, next, len(b) >= n+skip
 }
 
-// erspan type II: 8 bytes of header, then the mirrored Ethernet frame.
+// GRE flag bits.
+const (
+	greChecksum = 0x8000
+	greRouting  = 0x4000
+	greKey      = 0x2000
+	greSequence = 0x1000
+)
+
+// greNext is the layer for a GRE protocol type, given the flags and what
+// follows the GRE header, and how many bytes to skip before it.
+func greNext(flags, proto uint16, rest []byte) (skip int, next gopacket.LayerType) {
+	switch {
+	case proto == 0x883e: // WCCP: an optional 4-byte redirect header before IPv4
+		if len(rest) > 0 && rest[0]>>4 != 4 {
+			skip = 4
+		}
+		return skip, layers.LayerTypeIPv4
+	case proto == 0x88be:
+		// ERSPAN: type II (and III) headers come with a GRE sequence
+		// number; without one it is type I, the mirrored frame directly.
+		if flags&greSequence != 0 {
+			return 0, layerERSPAN
+		}
+		return 0, layerEther
+	case proto == 0x22eb: // ERSPAN type III: always a header
+		return 0, layerERSPAN
+	case arubaGRE(proto): // Aruba: 802.11 frames
+		return 0, layerWLAN
+	case proto == 0x880b: // PPP (PPTP)
+		return 0, layerPPP
+	}
+	return 0, etherTypeLayer(proto)
+}
+
+// arubaGRE reports the protocol types Wireshark gives to Aruba's
+// 802.11-in-GRE: 0x8200 to 0x8370 in steps of 0x10, and 0x9000. (The
+// range between holds EtherTypes such as IPv6's 0x86DD.)
+func arubaGRE(proto uint16) bool {
+	return proto >= 0x8200 && proto <= 0x8370 && proto&0xf == 0 || proto == 0x9000
+}
+
+// erspan reads an ERSPAN header by its version: 1 (type II) is 8 bytes;
+// 2 (type III) is 12, and 8 more with the optional platform subheader (O
+// bit), and carries Ethernet only when its frame type is 0. Wireshark
+// stops at any other version or frame type.
 func erspan(b []byte) (int, gopacket.LayerType, bool) {
-	return 8, layerEther, len(b) >= 8
+	if len(b) < 2 {
+		return 0, 0, false
+	}
+	switch b[0] >> 4 {
+	case 1:
+		return 8, layerEther, len(b) >= 8
+	case 2:
+		if len(b) < 12 {
+			return 0, 0, false
+		}
+		n, next := 12, layerEther
+		if b[11]&1 != 0 { // platform-specific subheader
+			n += 8
+		}
+		if frameType := binary.BigEndian.Uint16(b[10:]) >> 10 & 0x1f; frameType != 0 {
+			next = gopacket.LayerTypeZero
+		}
+		return n, next, len(b) >= n
+	}
+	return 2, gopacket.LayerTypeZero, true
 }
 
 // wlan decodes an 802.11 data frame header (no FCS), then LLC/SNAP.
@@ -139,64 +207,4 @@ func teredo(b []byte) (int, gopacket.LayerType, bool) {
 		return 0, 0, false
 	}
 	return n, layers.LayerTypeIPv6, true
-}
-
-// sflow decodes an sFlow v5 datagram down to the first sampled packet
-// header of an Ethernet frame, which Wireshark dissects like a packet.
-func sflow(b []byte) (int, gopacket.LayerType, bool) {
-	if len(b) < 8 || binary.BigEndian.Uint32(b) != 5 {
-		return 0, 0, false
-	}
-	n := 8
-	switch binary.BigEndian.Uint32(b[4:]) { // agent address type
-	case 1:
-		n += 4
-	case 2:
-		n += 16
-	default:
-		return 0, 0, false
-	}
-	n += 12 // sub-agent id, sequence number, uptime
-	if len(b) < n+4 {
-		return 0, 0, false
-	}
-	samples := int(binary.BigEndian.Uint32(b[n:]))
-	n += 4
-	for i := 0; i < samples && n+8 <= len(b); i++ {
-		format := binary.BigEndian.Uint32(b[n:]) & 0xfff
-		length := int(binary.BigEndian.Uint32(b[n+4:]))
-		body := b[n+8 : min(len(b), n+8+length)]
-		if off, ok := sflowSample(format, body); ok {
-			return n + 8 + off, layerEther, true
-		}
-		n += 8 + length
-	}
-	return len(b), gopacket.LayerTypeZero, true
-}
-
-// sflowSample finds a raw Ethernet header record in a flow sample (format
-// 1) or an expanded flow sample (format 3).
-func sflowSample(format uint32, b []byte) (int, bool) {
-	var n int
-	switch format {
-	case 1:
-		n = 32
-	case 3:
-		n = 44
-	default:
-		return 0, false
-	}
-	if len(b) < n {
-		return 0, false
-	}
-	records := int(binary.BigEndian.Uint32(b[n-4:]))
-	for i := 0; i < records && n+8 <= len(b); i++ {
-		rformat := binary.BigEndian.Uint32(b[n:]) & 0xfff
-		rlen := int(binary.BigEndian.Uint32(b[n+4:]))
-		if rformat == 1 && n+24 <= len(b) && binary.BigEndian.Uint32(b[n+8:]) == 1 {
-			return n + 24, true // header protocol 1: Ethernet
-		}
-		n += 8 + rlen
-	}
-	return 0, false
 }

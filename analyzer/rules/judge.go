@@ -52,7 +52,8 @@ func (p *Pacer) Tick() {
 // A Verdict is not safe for concurrent use (rendering fills caches).
 type Verdict struct {
 	// Flags are in frame order, then kind.
-	Flags []Flag
+	Flags  []Flag
+	counts [numKinds]int // flags of each kind
 
 	in    Input // without its Pacer: rendering never pauses
 	s     Settings
@@ -114,7 +115,10 @@ func Judge(in *Input, s Settings) *Verdict {
 	v.in.Pacer = nil
 	v.hosts.doneJudging()
 	if total > 0 {
-		v.Flags = mergeFlags(parts, total)
+		v.Flags = mergeFlags(parts, total, in.Pacer)
+	}
+	for i := range v.Flags {
+		v.counts[v.Flags[i].Kind]++
 	}
 	return v
 }
@@ -134,11 +138,13 @@ func (v *Verdict) Of(n int) (lo, hi int) {
 	return lo, hi
 }
 
-// Counts counts the flags by kind.
+// Counts counts the flags by kind (kinds without flags are left out).
 func (v *Verdict) Counts() map[Kind]int {
 	counts := map[Kind]int{}
-	for i := range v.Flags {
-		counts[v.Flags[i].Kind]++
+	for k, n := range v.counts {
+		if n > 0 {
+			counts[Kind(k)] = n
+		}
 	}
 	return counts
 }
@@ -174,15 +180,27 @@ func (v *Verdict) Explain(i int) Explained {
 }
 
 // compareFlags orders flags by frame, then kind name.
-func compareFlags(a, b *Flag) int {
-	return cmp.Or(cmp.Compare(a.Frame, b.Frame), cmp.Compare(a.Kind.String(), b.Kind.String()))
-}
+func compareFlags(a, b *Flag) int { return cmp.Compare(a.order(), b.order()) }
+
+// order is the flag's sort key: its frame, then its kind's rank among the
+// kinds' names in alphabetical order (the order the report has always had).
+func (f *Flag) order() int64 { return int64(f.Frame)<<8 | int64(kindRank[f.Kind]) }
+
+// kindRank ranks each kind by its name.
+var kindRank = func() (rank [256]uint8) {
+	names := slices.Clone(Kinds)
+	slices.SortFunc(names, func(a, b Kind) int { return cmp.Compare(a.String(), b.String()) })
+	for i, k := range names {
+		rank[k] = uint8(i)
+	}
+	return rank
+}()
 
 // mergeFlags returns the flags of parts in the order a stable sort of
 // their concatenation by frame, then kind, gives: each part sorted
 // stably (they mostly are already), then merged, earlier parts first
 // among equals.
-func mergeFlags(parts [][]Flag, total int) []Flag {
+func mergeFlags(parts [][]Flag, total int, pacer *Pacer) []Flag {
 	for _, p := range parts {
 		for i := 1; i < len(p); i++ {
 			if compareFlags(&p[i-1], &p[i]) > 0 {
@@ -191,25 +209,30 @@ func mergeFlags(parts [][]Flag, total int) []Flag {
 			}
 		}
 	}
+	// Each part's head key, kept beside it: the loop compares integers.
+	heads := make([]int64, len(parts))
+	const done = int64(1) << 62
+	for k, p := range parts {
+		heads[k] = done
+		if len(p) > 0 {
+			heads[k] = p[0].order()
+		}
+	}
 	out := make([]Flag, 0, total)
-	for {
-		best, left := -1, 0
-		for k := range parts {
-			if len(parts[k]) == 0 {
-				continue
-			}
-			left++
-			if best < 0 || compareFlags(&parts[k][0], &parts[best][0]) < 0 {
+	for len(out) < total {
+		pacer.Tick()
+		best := 0
+		for k := 1; k < len(heads); k++ {
+			if heads[k] < heads[best] {
 				best = k
 			}
 		}
-		if left <= 1 {
-			if best >= 0 {
-				out = append(out, parts[best]...)
-			}
-			return out
-		}
 		out = append(out, parts[best][0])
 		parts[best] = parts[best][1:]
+		heads[best] = done
+		if len(parts[best]) > 0 {
+			heads[best] = parts[best][0].order()
+		}
 	}
+	return out
 }

@@ -142,6 +142,11 @@ func (s Settings) withDefaults() Settings {
 	return s
 }
 
+// Chosen is the preset the settings name, with the user's overrides:
+// under auto, the fallback for hosts auto cannot judge (per-host presets
+// are the Verdict's: HostPresets, PresetOf).
+func (s Settings) Chosen() Preset { return s.withDefaults().preset() }
+
 // preset resolves the settings to one preset: the chosen one, or for
 // auto the fallback. Auto's per-host inference is ResolveHosts.
 func (s Settings) preset() Preset {

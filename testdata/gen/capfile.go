@@ -40,8 +40,12 @@ var epoch = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 type record struct {
 	at    time.Duration // offset from epoch
 	iface int           // pcapng interface (index into the capture's links)
-	data  []byte        // link-layer bytes
+	data  []byte        // link-layer bytes, as captured
+	orig  int           // length on the wire; 0: len(data)
 }
+
+// wireLen is the frame's length on the wire.
+func (r record) wireLen() int { return max(r.orig, len(r.data)) }
 
 // encode writes records in the given format. links holds one link type per
 // pcapng interface; classic pcap uses links[0] only. gzipped compresses the
@@ -95,7 +99,7 @@ func writePcap(buf *bytes.Buffer, f format, link layers.LinkType, recs []record)
 		order.PutUint32(rh[0:], uint32(ts.Unix()))
 		order.PutUint32(rh[4:], uint32(time.Duration(ts.Nanosecond())/unit))
 		order.PutUint32(rh[8:], uint32(len(r.data)))
-		order.PutUint32(rh[12:], uint32(len(r.data)))
+		order.PutUint32(rh[12:], uint32(r.wireLen()))
 		buf.Write(rh)
 		buf.Write(r.data)
 	}
@@ -148,7 +152,7 @@ func writePcapng(buf *bytes.Buffer, f format, links []layers.LinkType, recs []re
 		epb = le.AppendUint32(epb, uint32(ts>>32))
 		epb = le.AppendUint32(epb, uint32(ts))
 		epb = le.AppendUint32(epb, uint32(len(r.data)))
-		epb = le.AppendUint32(epb, uint32(len(r.data)))
+		epb = le.AppendUint32(epb, uint32(r.wireLen()))
 		epb = append(epb, r.data...)
 		epb = pad4(epb)
 		writeBlock(buf, blockEPB, epb)

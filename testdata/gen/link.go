@@ -16,8 +16,9 @@ type pkt struct {
 	at    time.Duration // offset from the capture's epoch
 	ip    []byte        // IPv4 or IPv6 packet
 	iface int           // pcapng interface; selects the link type
-	vlan  uint16        // 802.1Q VLAN (link types ethVLAN and ethQinQ)
+	vlan  uint16        // 802.1Q VLAN (ethVLAN, ethQinQ), E-CID (ethETag)
 	outer uint16        // 802.1ad service VLAN (ethQinQ)
+	snap  int           // bytes of the frame captured; 0: all of it
 }
 
 // Pseudo link types for the Ethernet variants; they are written to the file
@@ -26,12 +27,13 @@ const (
 	ethVLAN layers.LinkType = 0x1001 + iota
 	ethQinQ
 	nullBigEndian // LINKTYPE_NULL with the family in big-endian order
+	ethETag       // Ethernet with an 802.1BR E-Tag (EtherType 0x893F)
 )
 
 // fileLinkType is the link type as stored in the capture file.
 func fileLinkType(lt layers.LinkType) layers.LinkType {
 	switch lt {
-	case ethVLAN, ethQinQ:
+	case ethVLAN, ethQinQ, ethETag:
 		return layers.LinkTypeEthernet
 	case nullBigEndian:
 		return layers.LinkTypeNull
@@ -61,6 +63,11 @@ func frame(lt layers.LinkType, p pkt, local []byte) []byte {
 			&layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: layers.EthernetTypeQinQ},
 			&layers.Dot1Q{VLANIdentifier: p.outer, Type: layers.EthernetTypeDot1Q},
 			&layers.Dot1Q{VLANIdentifier: p.vlan, Type: etype},
+			gopacket.Payload(p.ip)))
+	case ethETag:
+		return padEthernet(serialize(
+			&layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: 0x893f},
+			gopacket.Payload(eTag(p.vlan, etype)),
 			gopacket.Payload(p.ip)))
 	case layers.LinkTypeLinuxSLL:
 		h := make([]byte, 16)
@@ -92,6 +99,16 @@ func frame(lt layers.LinkType, p pkt, local []byte) []byte {
 		return p.ip
 	}
 	panic(fmt.Sprintf("no framing for link type %d", lt))
+}
+
+// eTag is an 802.1BR E-Tag after its EtherType: E-PCP 0, ingress E-CID
+// 0, GRP 0, E-CID base ecid (the port extender's port), extensions 0,
+// then the EtherType of what follows.
+func eTag(ecid uint16, next layers.EthernetType) []byte {
+	b := []byte{0, 0}
+	b = binary.BigEndian.AppendUint16(b, ecid&0x0fff)
+	b = append(b, 0, 0)
+	return binary.BigEndian.AppendUint16(b, uint16(next))
 }
 
 // padEthernet pads a frame to the 60-byte Ethernet minimum, as a capture on

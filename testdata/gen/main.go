@@ -84,7 +84,11 @@ func render(c capture, pkts []pkt) ([]byte, error) {
 	local := srcAddr(pkts[0].ip)
 	recs := make([]record, len(pkts))
 	for i, p := range pkts {
-		recs[i] = record{at: p.at, iface: p.iface, data: frame(links[p.iface], p, local)}
+		data := frame(links[p.iface], p, local)
+		recs[i] = record{at: p.at, iface: p.iface, data: data}
+		if p.snap > 0 && p.snap < len(data) { // cut by the capture's snap length
+			recs[i].data, recs[i].orig = data[:p.snap], len(data)
+		}
 	}
 	fileLinks := make([]layers.LinkType, len(links))
 	for i, lt := range links {

@@ -23,7 +23,7 @@ func wiresharkCaptures() []capture {
 		{name: "out-of-order-timestamps.pcap", desc: "refused SYNs whose timestamps go backwards: frame order counts", build: outOfOrder},
 		{name: "ipv6-extension-headers.pcap", desc: "IPv6, client packets with hop-by-hop + destination options before TCP; reuse after RST", build: ipv6Ext},
 		{name: "mixed-protocols.pcap", desc: "DNS over UDP, TCP 5060 refused, SCTP INIT/INIT-ACK and UDP on 5060, then TCP 5060 again", build: mixedProtocols},
-	}, variantCaptures()...)
+	}, append(variantCaptures(), longtailCaptures()...)...)
 }
 
 // Addresses used throughout (documentation ranges).
