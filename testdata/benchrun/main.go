@@ -453,27 +453,36 @@ func (b *bench) wasmSize() {
 // timed runs a command with stdout into w and returns its wall time in
 // seconds and its peak RSS in KB (from the child's rusage).
 func timed(w io.Writer, name string, args ...string) (float64, float64, error) {
-	return timedCmd(exec.Command(name, args...), w)
+	u, err := timedCmd(exec.Command(name, args...), w)
+	return u.wall, u.rssKB, err
 }
 
-// timedCmd runs cmd with stdout into w, as timed does.
-func timedCmd(cmd *exec.Cmd, w io.Writer) (float64, float64, error) {
+// usage is what a finished command cost.
+type usage struct {
+	wall  float64 // seconds
+	cpu   float64 // seconds of user and system CPU time
+	rssKB float64 // peak resident set
+}
+
+// timedCmd runs cmd with stdout into w and returns what it cost; on a
+// shared machine its CPU time moves less than its wall time.
+func timedCmd(cmd *exec.Cmd, w io.Writer) (usage, error) {
 	cmd.Stdout = w
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start).Seconds()
-	var rss float64
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = float64(ru.Maxrss)
+	u := usage{wall: time.Since(start).Seconds()}
+	if ps := cmd.ProcessState; ps != nil {
+		u.cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			u.rssKB = float64(ru.Maxrss)
 		}
 	}
 	if err != nil {
 		err = fmt.Errorf("%v: %s", err, firstLine(stderr.String()))
 	}
-	return wall, rss, err
+	return u, err
 }
 
 func goCmd(env []string, args ...string) (string, error) {

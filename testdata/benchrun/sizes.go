@@ -50,7 +50,7 @@ type sizeResult struct {
 
 // cmdFigures are the medians of `portlens analyze --json` runs.
 type cmdFigures struct {
-	wall, rss      float64 // seconds, bytes
+	wall, cpu, rss float64 // seconds, seconds, bytes
 	packets, flags int
 	reused         int // tcp.reused_ports flags
 	jsonBytes      int64
@@ -59,10 +59,10 @@ type cmdFigures struct {
 
 // toolFigures is one run of another tool.
 type toolFigures struct {
-	wall, rss float64 // seconds, bytes
-	frames    int
-	version   string
-	err       string
+	wall, cpu, rss float64 // seconds, seconds, bytes
+	frames         int
+	version        string
+	err            string
 }
 
 // sizes measures each spec: the command count times, the page count times.
@@ -97,17 +97,17 @@ func pageTimeout(size int64) time.Duration {
 // directory with its base name, as the browser test names it too.
 func analyzeRuns(bin, file string, count int) cmdFigures {
 	var f cmdFigures
-	var walls, rss []float64
+	var walls, cpus, rss []float64
 	for range count {
 		head := &headWriter{}
 		cmd := exec.Command(bin, "analyze", "--json", filepath.Base(file))
 		cmd.Dir = filepath.Dir(file)
-		wall, maxRSS, err := timedCmd(cmd, head)
+		u, err := timedCmd(cmd, head)
 		if err != nil && head.n == 0 {
 			f.err = err.Error()
 			return f
 		}
-		walls, rss = append(walls, wall), append(rss, maxRSS*1024)
+		walls, cpus, rss = append(walls, u.wall), append(cpus, u.cpu), append(rss, u.rssKB*1024)
 		f.jsonBytes = head.n
 		var counts map[string]int
 		f.packets, counts, err = head.counts()
@@ -120,7 +120,7 @@ func analyzeRuns(bin, file string, count int) cmdFigures {
 			f.flags += n
 		}
 	}
-	f.wall, f.rss = median(walls), median(rss)
+	f.wall, f.cpu, f.rss = median(walls), median(cpus), median(rss)
 	return f
 }
 
@@ -178,12 +178,12 @@ func tsharkFilter(file string) toolFigures {
 	ver, _ := exec.Command("tshark", "--version").Output()
 	f.version = version(string(ver))
 	var out bytes.Buffer
-	wall, rss, err := timed(&out, "tshark", "-r", file, "-Y", "tcp.analysis.reused_ports")
+	u, err := timedCmd(exec.Command("tshark", "-r", file, "-Y", "tcp.analysis.reused_ports"), &out)
 	if err != nil {
 		f.err = "failed: " + err.Error()
 		return f
 	}
-	f.wall, f.rss, f.frames = wall, rss*1024, bytes.Count(out.Bytes(), []byte("\n"))
+	f.wall, f.cpu, f.rss, f.frames = u.wall, u.cpu, u.rssKB*1024, bytes.Count(out.Bytes(), []byte("\n"))
 	return f
 }
 
@@ -203,7 +203,7 @@ func sizeTable(results []sizeResult) string {
 		if p.err == "" && (p.packets != c.packets || p.flags != c.flags || p.state != "done") {
 			counts += fmt.Sprintf(" **MISMATCH: page %s, %d packets**", p.state, p.packets)
 		}
-		cmd := fmt.Sprintf("%s | %s", fmtDur(c.wall), mb(c.rss))
+		cmd := fmt.Sprintf("%s (CPU %.1f s) | %s", fmtDur(c.wall), c.cpu, mb(c.rss))
 		if p.err != "" {
 			fmt.Fprintf(&s, "| %s | %s | %d | %d / - | %s | page %s | - | - | - | - | - | - | - |\n",
 				what, mb(float64(r.size)), c.packets, c.flags, cmd, p.err)
@@ -224,8 +224,8 @@ func sizeTable(results []sizeResult) string {
 			continue
 		}
 		t := r.tshark
-		fmt.Fprintf(&s, "\n`tshark -r F -Y tcp.analysis.reused_ports` (tshark %s) on the %s capture: %s, %s peak RSS, %d frames shown (portlens: %d tcp.reused_ports flags among %d); `portlens analyze --json` on it: %s, **%.1fx faster**.\n",
-			t.version, r.spec.name, fmtDur(t.wall), mb(t.rss), t.frames, r.cmd.reused, r.cmd.flags, fmtDur(r.cmd.wall), t.wall/r.cmd.wall)
+		fmt.Fprintf(&s, "\n`tshark -r F -Y tcp.analysis.reused_ports` (tshark %s) on the %s capture: %s (CPU %.1f s), %s peak RSS, %d frames shown (portlens: %d tcp.reused_ports flags among %d); `portlens analyze --json` on it: %s (CPU %.1f s), **%.1fx faster** (%.1fx in CPU time).\n",
+			t.version, r.spec.name, fmtDur(t.wall), t.cpu, mb(t.rss), t.frames, r.cmd.reused, r.cmd.flags, fmtDur(r.cmd.wall), r.cmd.cpu, t.wall/r.cmd.wall, t.cpu/r.cmd.cpu)
 	}
 	return s.String()
 }
