@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -16,23 +17,57 @@ import (
 // Result.WriteJSON. The struct names its fields (and reads a document
 // back); the writer streams the flags and frames without holding them.
 type Report struct {
-	File          string            `json:"file"`
-	Format        string            `json:"format"`
-	Compressed    bool              `json:"compressed"`
-	LinkTypes     []string          `json:"link_types"`
-	Packets       int               `json:"packets"`
-	FirstTime     string            `json:"first_time,omitempty"`
-	LastTime      string            `json:"last_time,omitempty"`
-	Duration      float64           `json:"duration_seconds"`
-	Conversations int               `json:"conversations"`
-	Preset        string            `json:"preset"`
-	FlagCounts    map[string]int    `json:"flag_counts"`
-	Flags         []rules.Explained `json:"flags"`
-	Frames        []FrameReport     `json:"frames,omitempty"`
-	Stopped       bool              `json:"stopped,omitempty"`
-	Error         string            `json:"error"`
-	ErrorFrame    int               `json:"error_frame,omitempty"`
-	ErrorOffset   int64             `json:"error_offset,omitempty"`
+	File          string   `json:"file"`
+	Format        string   `json:"format"`
+	Compressed    bool     `json:"compressed"`
+	LinkTypes     []string `json:"link_types"`
+	Packets       int      `json:"packets"`
+	FirstTime     string   `json:"first_time,omitempty"`
+	LastTime      string   `json:"last_time,omitempty"`
+	Duration      float64  `json:"duration_seconds"`
+	Conversations int      `json:"conversations"`
+	Preset        string   `json:"preset"`
+	// HostPresets are the presets the hosts that opened connections were
+	// judged by, and on what evidence.
+	HostPresets []HostPresetReport `json:"host_presets"`
+	FlagCounts  map[string]int     `json:"flag_counts"`
+	// Findings group the flags by cause, ranked; each flag's "finding"
+	// indexes them.
+	Findings    []rules.ExplainedFinding `json:"findings"`
+	Flags       []rules.Explained        `json:"flags"`
+	Frames      []FrameReport            `json:"frames,omitempty"`
+	Stopped     bool                     `json:"stopped,omitempty"`
+	Error       string                   `json:"error"`
+	ErrorFrame  int                      `json:"error_frame,omitempty"`
+	ErrorOffset int64                    `json:"error_offset,omitempty"`
+}
+
+// HostPresetReport is the preset one host was judged by: under --os auto
+// what auto inferred from the host's source ports (Inferred), or the
+// fallback it assumed; Share is the part of the connections the host
+// opened whose source port lies in Ephemeral.
+type HostPresetReport struct {
+	Host        string  `json:"host"`
+	Preset      string  `json:"preset"`
+	Inferred    bool    `json:"inferred"`
+	Ephemeral   string  `json:"ephemeral"`
+	Connections int     `json:"connections"`
+	Share       float64 `json:"share"`
+}
+
+// hostPresets lists the hosts that opened connections (a SYN or SYN/ACK
+// captured), by address, with their presets.
+func (r *Result) hostPresets() []HostPresetReport {
+	out := []HostPresetReport{}
+	if r.Verdict == nil {
+		return out
+	}
+	for _, h := range r.Verdict.HostPresetList() {
+		out = append(out, HostPresetReport{Host: h.Host.String(), Preset: h.Preset.Name, Inferred: h.Inferred,
+			Ephemeral: h.Preset.Ephemeral.String(), Connections: h.Connections,
+			Share: math.Round(1000*float64(h.InRange)/float64(h.Connections)) / 1000})
+	}
+	return out
 }
 
 // FrameReport is one frame's stream, for --frames.
@@ -52,7 +87,9 @@ func (r *Result) header(opts Options) Report {
 		Duration:      r.Duration().Seconds(),
 		Conversations: r.conversations(),
 		Preset:        opts.Rules.Preset,
+		HostPresets:   r.hostPresets(),
 		FlagCounts:    map[string]int{},
+		Findings:      []rules.ExplainedFinding{},
 		Flags:         []rules.Explained{},
 		Stopped:       r.Stopped,
 		Error:         r.Error,
@@ -84,10 +121,11 @@ func formatTimestamp(ns int64) string {
 }
 
 // WriteJSON writes the report as json.Encoder (with SetEscapeHTML(false))
-// would write a Report holding every flag in words (and, withFrames,
-// every frame's stream), byte for byte; but one flag and one frame at a
-// time, each flag's words rendered as it is written: the document is
-// never whole in memory (hundreds of MB for a million-packet capture).
+// would write a Report holding every finding and flag in words (and,
+// withFrames, every frame's stream), byte for byte; but one finding, flag
+// and frame at a time, each one's words rendered as it is written: the
+// document is never whole in memory (hundreds of MB for a million-packet
+// capture).
 func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 	head := r.header(opts)
 	var buf bytes.Buffer
@@ -97,24 +135,39 @@ func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 		return err
 	}
 	doc := bytes.Clone(buf.Bytes())
-	// A string value cannot hold an unescaped quote, so this is the key.
-	i := bytes.Index(doc, []byte(`,"flags":[]`))
-	if i < 0 {
-		return io.ErrUnexpectedEOF // cannot happen: Flags is never omitted
+	// A string value cannot hold an unescaped quote, so these are the keys.
+	fi := bytes.Index(doc, []byte(`,"findings":[]`))
+	li := bytes.Index(doc, []byte(`,"flags":[]`))
+	if fi < 0 || li < fi {
+		return io.ErrUnexpectedEOF // cannot happen: neither is ever omitted
 	}
-	i += len(`,"flags":[`)
+	fi += len(`,"findings":[`)
+	li += len(`,"flags":[`)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(doc[:i])
-	for n := range r.Flags() {
-		if n > 0 {
-			bw.WriteByte(',')
+	bw.Write(doc[:fi])
+	encodeEach := func(n int, at func(i int) any) error {
+		for i := range n {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			buf.Reset()
+			if err := enc.Encode(at(i)); err != nil {
+				return err
+			}
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		}
-		buf.Reset()
-		e := r.Verdict.Explain(n)
-		if err := enc.Encode(&e); err != nil {
-			return err
-		}
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return nil
+	}
+	var findings int
+	if r.Verdict != nil {
+		findings = len(r.Verdict.Findings())
+	}
+	if err := encodeEach(findings, func(i int) any { e := r.Verdict.ExplainFinding(i); return &e }); err != nil {
+		return err
+	}
+	bw.Write(doc[fi:li])
+	if err := encodeEach(len(r.Flags()), func(i int) any { e := r.Verdict.Explain(i); return &e }); err != nil {
+		return err
 	}
 	bw.WriteByte(']')
 	if withFrames && r.Frames.Len() > 0 {
@@ -134,6 +187,6 @@ func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 		}
 		bw.WriteByte(']')
 	}
-	bw.Write(doc[i+1:])
+	bw.Write(doc[li+1:])
 	return bw.Flush()
 }

@@ -20,6 +20,11 @@ func TestWriteJSON(t *testing.T) {
 	check := func(name string, res *Result) {
 		for _, frames := range []bool{false, true} {
 			rep := res.header(DefaultOptions())
+			if res.Verdict != nil {
+				for i := range res.Verdict.Findings() {
+					rep.Findings = append(rep.Findings, res.Verdict.ExplainFinding(i))
+				}
+			}
 			for i := range res.Flags() {
 				rep.Flags = append(rep.Flags, res.Verdict.Explain(i))
 			}

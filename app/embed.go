@@ -12,8 +12,9 @@ import (
 // no tabs, no settings: a documentation page frames it around its prose.
 type EmbedView struct {
 	app.Compo
-	S   *State
-	Rev int
+	S    *State
+	Rev  int
+	View string // EmbedParams.View
 }
 
 func (c *EmbedView) Render() app.UI {
@@ -29,6 +30,7 @@ func (c *EmbedView) Render() app.UI {
 		app.If(s.Res != nil, func() app.UI {
 			return app.Div().Class("embed-results").Body(
 				app.If(s.Res.Error != "", func() app.UI { return &ErrorBanner{S: s, Rev: s.Rev} }),
+				app.If(c.View == TabFindings, func() app.UI { return &EmbedFinding{S: s, Rev: s.Rev} }),
 				&PacketList{S: s, Rev: s.Rev},
 				&Detail{S: s, Rev: s.Rev, RowsRev: s.RowsRev, Compact: true},
 			)
@@ -74,7 +76,7 @@ func (p *Page) renderEmbed() app.UI {
 		DataSet("state", s.Phase).
 		DataSet("packets", strconv.Itoa(s.Packets)).
 		DataSet("flags", strconv.Itoa(flags)).
-		Body(&EmbedView{S: s, Rev: s.Rev})
+		Body(&EmbedView{S: s, Rev: s.Rev, View: p.embed.View})
 }
 
 // watchSize posts the embed's height to the framing page whenever it

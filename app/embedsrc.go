@@ -21,16 +21,18 @@ import (
 //	frame   the frame to select and explain (default: the first flag)
 //	filter  the packet list's filter, as typed in the app's filter box
 //	os      the preset the rules judge against (linux, windows, ..., auto)
+//	view    "findings": the top finding above the list, filtered to it
 type EmbedParams struct {
 	Src    string
 	Frame  int
 	Filter string
 	OS     string
+	View   string
 }
 
 // ParseEmbedParams reads the parameters from a query.
 func ParseEmbedParams(q url.Values) EmbedParams {
-	prm := EmbedParams{Src: q.Get("src"), Filter: q.Get("filter"), OS: q.Get("os")}
+	prm := EmbedParams{Src: q.Get("src"), Filter: q.Get("filter"), OS: q.Get("os"), View: q.Get("view")}
 	prm.Frame, _ = strconv.Atoi(q.Get("frame"))
 	return prm
 }
@@ -49,6 +51,7 @@ func (prm EmbedParams) Query() string {
 	}
 	add("filter", prm.Filter)
 	add("os", prm.OS)
+	add("view", prm.View)
 	return strings.Join(parts, "&")
 }
 
@@ -142,6 +145,13 @@ func (p *Page) refuse(ctx app.Context, err error) {
 // presetView applies the embed's filter and frame to a finished analysis.
 func (p *Page) presetView() {
 	s := &p.s
+	if p.embed.View == TabFindings && p.embed.Filter == "" && hasFindings(s) {
+		s.Filter = Filter{Text: findingTerm(0)}
+		s.applyFilter()
+		if p.embed.Frame == 0 {
+			s.Selected = int(s.Res.Verdict.Findings()[0].FirstFrame)
+		}
+	}
 	if p.embed.Filter != "" {
 		s.Filter = Filter{Text: p.embed.Filter}
 		s.applyFilter()

@@ -12,6 +12,8 @@ import (
 // ("tcp.reused_ports" or "kind:..."), "stream:N" (or tcp.stream==N), an
 // address ("10.0.0.1", ip.addr==...), a port ("port:443", tcp.port==443).
 // Addresses and ports match TCP frames through their stream's endpoints.
+// "portlens.finding==N" keeps the frames flagged by the N-th finding (the
+// Findings view's rank, from 1).
 type Filter struct {
 	Text        string
 	FlaggedOnly bool
@@ -29,7 +31,9 @@ type terms struct {
 	streams []int
 	addrs   []netip.Addr
 	ports   []uint16
-	bad     []string
+	// findings are finding ranks (1 is the first); see findingTerms.
+	findings []int
+	bad      []string
 }
 
 func (f Filter) parse() terms {
@@ -75,6 +79,12 @@ func (f Filter) parse() terms {
 			} else {
 				t.bad = append(t.bad, word)
 			}
+		case "portlens.finding", "finding":
+			if n, err := strconv.Atoi(val); err == nil && n >= 1 {
+				t.findings = append(t.findings, n)
+			} else {
+				t.bad = append(t.bad, word)
+			}
 		case "port", "tcp.port":
 			if isPort(val) {
 				p, _ := strconv.Atoi(val)
@@ -92,7 +102,7 @@ func (f Filter) parse() terms {
 // Problem explains the terms the filter did not understand, "" if none.
 func (f Filter) Problem() string {
 	if bad := f.parse().bad; len(bad) > 0 {
-		return "not understood: " + strings.Join(bad, " ") + " (try flagged, stream:3, port:443, 10.0.0.1, tcp.reused_ports)"
+		return "not understood: " + strings.Join(bad, " ") + " (try flagged, stream:3, port:443, 10.0.0.1, tcp.reused_ports, portlens.finding==1)"
 	}
 	return ""
 }
@@ -124,7 +134,7 @@ func (f Filter) frames(s *State) []int32 {
 	t := f.parse()
 	out := []int32{}
 	match := func(n int) bool { return t.match(s, n) }
-	if t.flagged || len(t.kinds) > 0 {
+	if t.flagged || len(t.kinds) > 0 || len(t.findings) > 0 {
 		for _, n := range s.flagged {
 			if match(int(n)) {
 				out = append(out, n)
@@ -157,6 +167,9 @@ func (t terms) match(s *State, n int) bool {
 			return false
 		}
 	}
+	if len(t.findings) > 0 && !t.inFinding(s, n) {
+		return false
+	}
 	if len(t.streams) > 0 && !containsInt(t.streams, fr.Stream()) {
 		return false
 	}
@@ -182,6 +195,22 @@ func (t terms) match(s *State, n int) bool {
 func containsInt(xs []int, x int) bool {
 	for _, y := range xs {
 		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// inFinding reports whether one of frame n's flags belongs to one of the
+// findings the terms name.
+func (t terms) inFinding(s *State, n int) bool {
+	v := s.Res.Verdict
+	if v == nil {
+		return false
+	}
+	lo, hi := v.Of(n)
+	for i := lo; i < hi; i++ {
+		if containsInt(t.findings, v.FindingOf(i)+1) {
 			return true
 		}
 	}

@@ -186,6 +186,10 @@ func (p *Page) renderResults() app.UI {
 	s := &p.s
 	tab := func() app.UI {
 		switch s.Tab {
+		case TabFindings:
+			if hasFindings(s) {
+				return &FindingsView{S: s, Rev: s.Rev, RowsRev: s.RowsRev}
+			}
 		case TabConversations:
 			return &Conversations{S: s, Rev: s.Rev}
 		case TabEndpoints:

@@ -24,6 +24,9 @@ type Share struct {
 // SharedParams are the embed parameters for what the state shows.
 func SharedParams(s *State) EmbedParams {
 	prm := EmbedParams{Src: s.Src, Frame: s.Selected, OS: s.Settings.Preset}
+	if s.Tab == TabFindings {
+		prm.View = TabFindings
+	}
 	if prm.Src == "" {
 		prm.Src = s.File
 	}

@@ -83,6 +83,9 @@ func (s *State) finish(res *analyzer.Result, src io.ReaderAt) {
 	}
 	s.rows = map[int]*analyzer.Row{}
 	s.index()
+	if hasFindings(s) {
+		s.Tab = TabFindings // the diagnosis first
+	}
 	s.Rev++
 }
 
@@ -93,6 +96,9 @@ func (s *State) setVerdict(v *rules.Verdict) {
 	s.rows = map[int]*analyzer.Row{} // rows carry their flags and Info text
 	s.rowsMu.Unlock()
 	s.index()
+	if s.Tab == TabFindings && !hasFindings(s) {
+		s.Tab = TabPackets
+	}
 	s.Rev++
 }
 
@@ -221,6 +227,7 @@ type derived struct {
 	verdict  *rules.Verdict
 	services []summary.Service
 	clients  []summary.Client
+	presets  string // rulesLabel under auto
 }
 
 // fresh drops what was derived under another verdict.

@@ -86,7 +86,7 @@ func (c *Summary) Render() app.UI {
 			}),
 		),
 		app.Details().Class("settings-box").Body(
-			app.Summary().Text("Rules: "+s.Settings.Effective().Label+" preset (change)"),
+			app.Summary().ID("rules-line").Text("Rules: "+rulesLabel(s)+" (change)"),
 			&SettingsPanel{S: s, Rev: s.Rev},
 		),
 	)

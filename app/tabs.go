@@ -20,8 +20,8 @@ var tabs = []struct{ ID, Label string }{
 
 func (c *Tabs) Render() app.UI {
 	return app.Nav().Class("tabs").Attr("role", "tablist").Aria("label", "Views").Body(
-		app.Range(tabs).Slice(func(i int) app.UI {
-			t := tabs[i]
+		app.Range(shownTabs(c.S)).Slice(func(i int) app.UI {
+			t := shownTabs(c.S)[i]
 			on := c.S.Tab == t.ID
 			return app.Button().ID("tab-"+t.ID).Class("tab").Attr("role", "tab").Aria("selected", on).
 				Aria("controls", "tabpanel").
@@ -29,4 +29,12 @@ func (c *Tabs) Render() app.UI {
 				Text(t.Label)
 		}),
 	)
+}
+
+// shownTabs are the tabs of a result: Findings first when there are any.
+func shownTabs(s *State) []struct{ ID, Label string } {
+	if !hasFindings(s) {
+		return tabs
+	}
+	return append([]struct{ ID, Label string }{{TabFindings, "Findings"}}, tabs...)
 }

@@ -169,12 +169,30 @@ func (r *Reader) nextPcapng() error {
 	}
 }
 
-// blockNames name the blocks in errors.
-var blockNames = map[uint32]string{
-	blockEPB: "enhanced packet block", blockPB: "packet block", blockSPB: "simple packet block",
-	blockIDB: "interface description block", blockCustom: "custom block", blockCustomNoCopy: "custom block",
-	blockJournal: "journal export block", blockISB: "interface statistics block",
-	blockNRB: "name resolution block", blockDSB: "decryption secrets block",
+// blockName names the blocks the reader reads, for errors; "" for a
+// block it skips. (A switch: this runs for every packet.)
+func blockName(typ uint32) string {
+	switch typ {
+	case blockEPB:
+		return "enhanced packet block"
+	case blockPB:
+		return "packet block"
+	case blockSPB:
+		return "simple packet block"
+	case blockIDB:
+		return "interface description block"
+	case blockCustom, blockCustomNoCopy:
+		return "custom block"
+	case blockJournal:
+		return "journal export block"
+	case blockISB:
+		return "interface statistics block"
+	case blockNRB:
+		return "name resolution block"
+	case blockDSB:
+		return "decryption secrets block"
+	}
+	return ""
 }
 
 // readBlock reads the non-SHB block whose 8 header bytes h start at start,
@@ -188,8 +206,8 @@ func (r *Reader) readBlock(s *stream, sec *ngSection, start int64, h []byte, pkt
 	if !ok || padded > maxBlock {
 		return false, s.errorf(start, "pcapng block length %d is too large", length)
 	}
-	name, known := blockNames[typ]
-	if !known { // skipped unread: nothing of it is kept
+	name := blockName(typ)
+	if name == "" { // skipped unread: nothing of it is kept
 		if err := s.skip(start, "block", int64(padded-4)); err != nil {
 			return false, err
 		}
@@ -244,7 +262,7 @@ func (r *Reader) readBlock(s *stream, sec *ngSection, start int64, h []byte, pkt
 }
 
 func (r *Reader) readPacketBlock(s *stream, sec *ngSection, typ uint32, blk *block, pkt *Packet) error {
-	name := blockNames[typ]
+	name := blockName(typ)
 	c := blk.content()
 	content := uint32(len(c))
 	if content < 20 {

@@ -152,7 +152,10 @@ type Explained struct {
 	Class    string   `json:"class,omitempty"`
 	Severity Severity `json:"severity"`
 	Stream   int      `json:"stream"`
-	Message  string   `json:"message"`
+	// Finding indexes the report's findings: the cause the flag is part of
+	// (-1 for flags rendered without findings, ReusedPortsFlags).
+	Finding int    `json:"finding"`
+	Message string `json:"message"`
 	// Explanation names the evidence: frames, times, numbers.
 	Explanation string `json:"explanation"`
 	// Advice says what to do about it.

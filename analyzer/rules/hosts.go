@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/portlens/portlens/analyzer/conv"
 )
@@ -297,4 +301,88 @@ func (v *Verdict) JudgedBy(i int) (h HostPreset, ok bool) {
 		return h, false
 	}
 	return v.HostPreset(id), true
+}
+
+// HostPresetList lists, by address, the presets of the hosts that opened
+// connections (a SYN or SYN/ACK captured): the hosts auto judges by their
+// own ports, and the ones the JSON report's host_presets names.
+func (v *Verdict) HostPresetList() []HostPreset {
+	var out []HostPreset
+	for id, st := range v.hosts.stats {
+		if st.conns > 0 {
+			out = append(out, *v.hosts.host(conv.HostID(id)))
+		}
+	}
+	slices.SortFunc(out, func(a, b HostPreset) int { return a.Host.Compare(b.Host) })
+	return out
+}
+
+// PresetCount is how many of the hosts that opened connections were
+// judged by one preset, inferred by auto or assumed (the fallback).
+type PresetCount struct {
+	Label    string // the preset's label, without "(inferred)"
+	Inferred bool
+	Hosts    int
+}
+
+// PresetCounts counts the hosts that opened connections by the preset
+// they were judged by: inferred ones first, most hosts first.
+func (v *Verdict) PresetCounts() []PresetCount {
+	idx := map[PresetCount]int{}
+	var out []PresetCount
+	for _, h := range v.HostPresetList() {
+		k := PresetCount{Label: strings.TrimSuffix(h.Preset.Label, " (inferred)"), Inferred: h.Inferred}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, k)
+		}
+		out[i].Hosts++
+	}
+	slices.SortStableFunc(out, func(a, b PresetCount) int {
+		if a.Inferred != b.Inferred {
+			if a.Inferred {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.Hosts, a.Hosts), strings.Compare(a.Label, b.Label))
+	})
+	return out
+}
+
+// PresetSummary says in one line what auto did with the hosts that opened
+// connections, "3 hosts Linux, 1 Windows XP / 2003 (inferred); 12 assumed
+// Linux"; "" when the verdict was not judged under auto.
+func (v *Verdict) PresetSummary() string {
+	if v.s.Preset != "auto" {
+		return ""
+	}
+	var inferred, assumed []string
+	for _, c := range v.PresetCounts() {
+		n := strconv.Itoa(c.Hosts)
+		if len(inferred)+len(assumed) == 0 {
+			n = plural(c.Hosts, "host")
+		}
+		if c.Inferred {
+			inferred = append(inferred, n+" "+c.Label)
+		} else {
+			assumed = append(assumed, n+" assumed "+c.Label)
+		}
+	}
+	out := strings.Join(inferred, ", ")
+	if len(inferred) > 0 {
+		out += " (inferred)"
+	}
+	if len(assumed) > 0 {
+		if out != "" {
+			out += "; "
+		}
+		out += strings.Join(assumed, ", ") + " (too few connections to tell)"
+	}
+	if out == "" {
+		return "no host opened a connection"
+	}
+	return out
 }

@@ -65,6 +65,11 @@ type Verdict struct {
 	dests   []destEvidence
 	syns    []synGroup
 	dns     []dnsSource
+
+	// The findings (findings.go): ranked, and each flag's, parallel to
+	// Flags.
+	findings []Finding
+	finding  []int32
 }
 
 // group is one host and port's connections: members[off : off+n].
@@ -112,14 +117,17 @@ func Judge(in *Input, s Settings) *Verdict {
 		total += len(parts[i])
 		in.Pacer.Tick()
 	}
-	v.in.Pacer = nil
-	v.hosts.doneJudging()
 	if total > 0 {
 		v.Flags = mergeFlags(parts, total, in.Pacer)
 	}
 	for i := range v.Flags {
 		v.counts[v.Flags[i].Kind]++
 	}
+	if total > 0 {
+		v.group()
+	}
+	v.in.Pacer = nil
+	v.hosts.doneJudging()
 	return v
 }
 
@@ -175,7 +183,7 @@ func (v *Verdict) Explain(i int) Explained {
 	}
 	return Explained{
 		Frame: int(f.Frame), Kind: f.Kind, Class: f.Class.String(), Severity: f.Severity(), Stream: int(f.Stream),
-		Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
+		Finding: v.FindingOf(i), Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
 	}
 }
 

@@ -19,6 +19,7 @@ func runAnalyze(args []string, e env) int {
 FILE - reads the capture from standard input.`)
 	asJSON := fs.Bool("json", false, "print one JSON document per file")
 	frames := fs.Bool("frames", false, "with --json: include every frame's tcp.stream")
+	all := fs.Bool("all", false, "print every flagged frame with its flags, not only the findings")
 	osName := fs.String("os", "linux", "ephemeral-port `preset`: "+presetNames()+", custom, auto")
 	ephemeral := fs.String("ephemeral", "", "ephemeral port range `LO-HI` (overrides the preset's)")
 	timeWait := fs.Duration("time-wait", 0, "TIME_WAIT `duration`, e.g. 60s (overrides the preset's)")
@@ -39,7 +40,7 @@ FILE - reads the capture from standard input.`)
 		err = th.apply(&opts.Rules)
 	}
 	if err == nil {
-		err = checkOperands(files, *asJSON, *frames)
+		err = checkOperands(files, *asJSON, *frames, *all)
 	}
 	if err != nil {
 		return fs.fail(e, "%v", err)
@@ -61,7 +62,7 @@ FILE - reads the capture from standard input.`)
 		case *asJSON:
 			_ = res.WriteJSON(e.stdout, opts, *frames)
 		case in != nil: // a file that could not be opened has nothing to show
-			printHuman(e.stdout, res, in.at, opts)
+			printHuman(e.stdout, res, in.at, opts, *all)
 		}
 		if in != nil {
 			in.close()
@@ -71,9 +72,12 @@ FILE - reads the capture from standard input.`)
 }
 
 // checkOperands refuses what cannot work before any file is read.
-func checkOperands(files []string, asJSON, frames bool) error {
+func checkOperands(files []string, asJSON, frames, all bool) error {
 	if len(files) == 0 {
 		return errors.New("no capture file given (- reads standard input)")
+	}
+	if all && asJSON {
+		return errors.New("--all is for the text output: --json already holds every finding and flag")
 	}
 	if frames && !asJSON {
 		return errors.New("--frames adds every frame's stream to the JSON report: use it with --json")
@@ -163,9 +167,10 @@ func presetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// printHuman prints a file's summary and its flagged frames; src is the
-// capture, read again for the rows.
-func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyzer.Options) {
+// printHuman prints a file's summary and its findings, ranked (or with
+// all, every flagged frame), then the rules they were judged by; src is
+// the capture, read again for the rows.
+func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyzer.Options, all bool) {
 	info := res.Info()
 	format := info.Format
 	if info.Compressed {
@@ -178,7 +183,13 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	}
 	fmt.Fprintf(w, "  read          %s over %s\n", count(res.Packets, "packet"), res.Duration().Round(time.Microsecond))
 	fmt.Fprintf(w, "  conversations %s\n", count(res.Conversations.Len(), "TCP stream"))
-	fmt.Fprintf(w, "  preset        %s\n", opts.Rules.Preset)
+	preset := opts.Rules.Preset
+	if res.Verdict != nil {
+		if s := res.Verdict.PresetSummary(); s != "" {
+			preset += ": " + s
+		}
+	}
+	fmt.Fprintf(w, "  preset        %s\n", preset)
 	counts := res.FlagCounts()
 	kinds := make([]string, 0, len(counts))
 	for k, n := range counts {
@@ -195,10 +206,18 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	case res.Error != "":
 		fmt.Fprintf(w, "  error         %s\n", res.Error)
 	}
-	printFlags(w, res, src)
+	if all {
+		printFlags(w, res, src)
+		printRules(w, res, nil)
+	} else {
+		shown := printFindings(w, res, src)
+		printRules(w, res, shown)
+	}
 	fmt.Fprintln(w)
 }
 
+// printFlags prints every flagged frame as tshark would, then its flags
+// with their words; the rules are printed once, after (printRules).
 func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt) {
 	last := 0
 	for i := range res.Flags() {
@@ -206,29 +225,29 @@ func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt) {
 		if fl.Frame != last {
 			last = fl.Frame
 			fmt.Fprintln(w)
-			printRow(w, res, src, fl.Frame)
+			printRow(w, res, src, fl.Frame, "  ")
 		}
 		fmt.Fprintf(w, "    %s %s", strings.ToUpper(string(fl.Severity)), fl.Kind)
 		if fl.Class != "" {
 			fmt.Fprintf(w, " (%s)", fl.Class)
 		}
-		fmt.Fprintf(w, ": %s\n", fl.Message)
+		fmt.Fprintf(w, ": %s [finding %d]\n", fl.Message, fl.Finding+1)
 		fmt.Fprintf(w, "      %s\n", fl.Explanation)
 		if fl.Advice != "" {
 			fmt.Fprintf(w, "      What to do: %s\n", fl.Advice)
 		}
-		fmt.Fprintf(w, "      Rule: %s\n", fl.Rule)
 	}
 }
 
-func printRow(w io.Writer, res *analyzer.Result, src io.ReaderAt, n int) {
+// printRow prints frame n as tshark's one-line summary does, after indent.
+func printRow(w io.Writer, res *analyzer.Result, src io.ReaderAt, n int, indent string) {
 	row, err := res.Row(src, n)
 	if err != nil {
-		fmt.Fprintf(w, "  %6d  (cannot show the frame: %v)\n", n, err)
+		fmt.Fprintf(w, "%s%6d  (cannot show the frame: %v)\n", indent, n, err)
 		return
 	}
 	rel := time.Duration(row.Time - res.FirstTime).Seconds()
-	fmt.Fprintf(w, "  %6d %12.6f  %s → %s  %s  %d  %s\n", row.Number, rel, row.Source, row.Destination,
+	fmt.Fprintf(w, "%s%6d %12.6f  %s → %s  %s  %d  %s\n", indent, row.Number, rel, row.Source, row.Destination,
 		row.Protocol, row.Length, row.Info)
 }
 

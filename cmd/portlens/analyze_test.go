@@ -61,7 +61,7 @@ func TestAnalyzeJSON(t *testing.T) {
 }
 
 func TestAnalyzeHumanExplains(t *testing.T) {
-	out, _, status := runCLI(t, "analyze", seeds+"seed-fin-then-syn-2h.pcap")
+	out, _, status := runCLI(t, "analyze", "--all", seeds+"seed-fin-then-syn-2h.pcap")
 	if status != exitOK {
 		t.Fatalf("status %d", status)
 	}

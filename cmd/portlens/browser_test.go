@@ -327,6 +327,7 @@ func (bt *browserTest) sample(t *testing.T) {
 	if st := bt.waitDone(); st != "done" {
 		t.Fatalf("state %s", st)
 	}
+	bt.toPackets()
 	if p, f := bt.attr("packets"), bt.attr("flags"); p != "10" || f != "4" {
 		t.Errorf("data-packets %s data-flags %s, want 10 and 4", p, f)
 	}
@@ -497,6 +498,7 @@ func (bt *browserTest) upload(t *testing.T) {
 	if p, f := bt.attr("packets"), bt.attr("flags"); p != "32" || f != "2" {
 		t.Errorf("data-packets %s data-flags %s, want 32 and 2", p, f)
 	}
+	bt.toPackets()
 	bt.wait("row 8 flagged", `document.querySelector("#row-8.flagged .c-info")?.textContent.includes("[TCP Port numbers reused]")`)
 	// Frame 24 is below the fold: n scrolls the virtual list to it.
 	bt.must(chromedp.Do(bt.ctx, chromedp.Focus(chromedp.CSS("#viewport")), chromedp.KeyEvent("n")))
@@ -517,6 +519,7 @@ func (bt *browserTest) bigList(t *testing.T) {
 	if st := bt.waitDone(); st != "done" || bt.attr("packets") != fmt.Sprint(n) {
 		t.Fatalf("state %s, %s packets", st, bt.attr("packets"))
 	}
+	bt.toPackets()
 	// 400k rows at 24 px would be 9.6M px: the list must be capped at 8M.
 	if h, _ := strconv.Atoi(bt.eval(`String(document.querySelector("#viewport").scrollHeight)`)); h < 1_000_000 || h > 8_000_000 {
 		t.Errorf("the list is %d px tall: want the 8,000,000 px cap (browsers stop laying out near 17M)", h)
@@ -540,6 +543,7 @@ func (bt *browserTest) truncated(t *testing.T) {
 	if st := bt.waitDone(); st != "error" {
 		t.Fatalf("state %s, want error", st)
 	}
+	bt.toPackets()
 	msg := bt.text("#error")
 	if !strings.Contains(msg, "frame 18") || !strings.Contains(msg, "17 packets before it") {
 		t.Errorf("error message %q", msg)
@@ -576,6 +580,7 @@ func (bt *browserTest) darkPhone(t *testing.T) {
 	if st := bt.waitDone(); st != "done" {
 		t.Fatalf("state %s", st)
 	}
+	bt.toPackets()
 	_, err := chromedp.Run(bt.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},

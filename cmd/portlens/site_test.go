@@ -64,6 +64,7 @@ func (bt *browserTest) share(t *testing.T) {
 	bt.expectDone()
 	bt.eval(`{ const s = document.querySelector("#sample-select"); s.value = "seed-rst-storm.pcap"; s.dispatchEvent(new Event("change")); } ""`)
 	bt.waitDone()
+	bt.toPackets()
 	bt.click("#row-5")
 	bt.wait("frame 5", `document.querySelector("#detail")?.dataset.frame === "5"`)
 	bt.click("#share-button")
@@ -109,6 +110,7 @@ func (bt *browserTest) cancelKeeps(t *testing.T) {
 	if st := bt.waitDone(); st != "done" {
 		t.Fatalf("state %s", st)
 	}
+	bt.toPackets()
 	n, _ := strconv.Atoi(bt.attr("packets"))
 	if n < 10 || n >= 10+extra {
 		t.Fatalf("data-packets %d: want the packets read before Cancel", n)

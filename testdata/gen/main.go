@@ -28,6 +28,9 @@ type capture struct {
 	// flagged, for the rules set, is the frames (1-based) the rule must
 	// flag; set by build.
 	flagged *[]int
+	// findings, for the rules set, is the findings a case must give (a
+	// case about findings); set by build.
+	findings *[]caseFinding
 	// links are the link types of the file; several only for pcapng, where
 	// pkt.iface indexes them. Empty means Ethernet.
 	links  []layers.LinkType

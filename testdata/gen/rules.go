@@ -23,40 +23,49 @@ type ruleCase struct {
 	class string // the situation the rule must recognise (non-cases flag nothing)
 	note  string
 	build func() (pkts []pkt, flagged []int) // flagged: 1-based frame numbers
+	// os and findings, for a case about findings: the preset it is judged
+	// under and the findings it must give (valid after build).
+	os       string
+	findings func() []caseFinding
 }
 
 func ruleCases() []ruleCase {
+	mixed := &mixedCase{}
 	return []ruleCase{
-		{"reuse-after-rst.pcap", "port-reuse", "after-rst", "client aborts with RST/ACK, same client port reconnects 1 s later with a new ISN", reuseRST},
-		{"time-wait-client-closed-59s.pcap", "time-wait", "within-own-time-wait", "client closed first (it holds TIME_WAIT); new SYN from the same port 59 s after the final ACK, inside Linux's 60 s", timeWait(true, 59)},
-		{"time-wait-client-closed-61s.pcap", "time-wait", "after-own-time-wait", "client closed first; new SYN 61 s after the final ACK: TIME_WAIT (60 s) is over", timeWait(true, 61)},
-		{"time-wait-server-closed-59s.pcap", "time-wait", "within-peer-time-wait", "server closed first (the server holds TIME_WAIT, the client went through LAST_ACK and is free); new SYN 59 s after the final ACK lands in the server's TIME_WAIT (Linux accepts it only if ISN and timestamps advance)", timeWait(false, 59)},
-		{"time-wait-server-closed-61s.pcap", "time-wait", "after-peer-time-wait", "server closed first; new SYN 61 s after the final ACK", timeWait(false, 61)},
-		{"reuse-while-open.pcap", "port-reuse", "previous-not-closed", "connection never closed (no FIN, no RST), new SYN with a new ISN from the same port 10 s later", reuseWhileOpen},
-		{"synack-reuse-syn-missing.pcap", "port-reuse", "synack-only", "a complete connection, then a SYN/ACK with a new seq whose SYN was not captured (asymmetric routing)", synAckOnly},
-		{"same-isn-after-close.pcap", "port-reuse", "same-isn", "FIN close, then a SYN from the same port with the same ISN 5 s later (Wireshark 4.4 flags it, 4.0 shows a retransmission)", sameISNAfterClose},
-		{"client-port-5000-linux.pcap", "ephemeral-range", "outside-os-range", "Linux client (TTL 64, Linux SYN options) with 20 connections from 32768-60999 and one from port 5000 (set by the application)", port5000},
-		{"windows-ephemeral-ports.pcap", "ephemeral-range", "inside-windows-range", "Windows client (TTL 128, Windows SYN options), 40 connections with ports 49152-65535, several above 60999: auto-detection must pick Windows, not flag them", windowsPorts},
-		{"privileged-port-nfs.pcap", "privileged-source-port", "reserved-port-service", "NFS client 1022 -> 2049: reserved source ports are how NFS/rpc clients prove privilege (expected)", privileged(1022, 2049)},
-		{"privileged-port-http.pcap", "privileged-source-port", "privileged-source", "client 700 -> 80: a privileged source port toward a service that does not use them", privileged(700, 80)},
-		{"server-port-40000.pcap", "ephemeral-range", "listener-in-ephemeral-range", "server listening on 40000 (inside Linux's 32768-60999) accepts 5 clients; flag its first SYN/ACK, never treat 40000 as a client port", server40000},
-		{"port-exhaustion.pcap.gz", "port-exhaustion", "exhaustion", "one client, 30000 connections to 203.0.113.10:443 in 57 s (SYN, SYN/ACK, RST each); ports 32768-60999 run out and wrap: the first SYN on a port used < 60 s earlier is flagged", exhaustion(30000)},
-		{"port-exhaustion-500.pcap", "port-exhaustion", "below-exhaustion", "500 connections in 57 s from one client to one server:port: busy but far from exhausting the range", exhaustion(500)},
-		{"syn-retransmitted-unanswered.pcap", "port-reuse", "syn-retransmission", "SYN retransmitted 3 times (1, 2, 4 s) with the same ISN, never answered: retransmissions, not reuse", synUnanswered},
-		{"dns-fixed-source-port.pcap", "dns-fixed-port", "fixed-source-port", "50 DNS queries from one source port (33333): flagged once, on the first query, for all 50", dnsQueries(true)},
-		{"dns-random-source-ports.pcap", "dns-fixed-port", "random-source-ports", "50 DNS queries from random source ports (32768-60999)", dnsQueries(false)},
-		{"sctp-init-reuse.pcap", "sctp-reuse", "new-initiate-tag", "SCTP association up (INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK); 30 s later a new INIT on the same ports with a new initiate tag", sctpReuse},
+		{"reuse-after-rst.pcap", "port-reuse", "after-rst", "client aborts with RST/ACK, same client port reconnects 1 s later with a new ISN", reuseRST, "", nil},
+		{"time-wait-client-closed-59s.pcap", "time-wait", "within-own-time-wait", "client closed first (it holds TIME_WAIT); new SYN from the same port 59 s after the final ACK, inside Linux's 60 s", timeWait(true, 59), "", nil},
+		{"time-wait-client-closed-61s.pcap", "time-wait", "after-own-time-wait", "client closed first; new SYN 61 s after the final ACK: TIME_WAIT (60 s) is over", timeWait(true, 61), "", nil},
+		{"time-wait-server-closed-59s.pcap", "time-wait", "within-peer-time-wait", "server closed first (the server holds TIME_WAIT, the client went through LAST_ACK and is free); new SYN 59 s after the final ACK lands in the server's TIME_WAIT (Linux accepts it only if ISN and timestamps advance)", timeWait(false, 59), "", nil},
+		{"time-wait-server-closed-61s.pcap", "time-wait", "after-peer-time-wait", "server closed first; new SYN 61 s after the final ACK", timeWait(false, 61), "", nil},
+		{"reuse-while-open.pcap", "port-reuse", "previous-not-closed", "connection never closed (no FIN, no RST), new SYN with a new ISN from the same port 10 s later", reuseWhileOpen, "", nil},
+		{"synack-reuse-syn-missing.pcap", "port-reuse", "synack-only", "a complete connection, then a SYN/ACK with a new seq whose SYN was not captured (asymmetric routing)", synAckOnly, "", nil},
+		{"same-isn-after-close.pcap", "port-reuse", "same-isn", "FIN close, then a SYN from the same port with the same ISN 5 s later (Wireshark 4.4 flags it, 4.0 shows a retransmission)", sameISNAfterClose, "", nil},
+		{"client-port-5000-linux.pcap", "ephemeral-range", "outside-os-range", "Linux client (TTL 64, Linux SYN options) with 20 connections from 32768-60999 and one from port 5000 (set by the application)", port5000, "", nil},
+		{"windows-ephemeral-ports.pcap", "ephemeral-range", "inside-windows-range", "Windows client (TTL 128, Windows SYN options), 40 connections with ports 49152-65535, several above 60999: auto-detection must pick Windows, not flag them", windowsPorts, "", nil},
+		{"privileged-port-nfs.pcap", "privileged-source-port", "reserved-port-service", "NFS client 1022 -> 2049: reserved source ports are how NFS/rpc clients prove privilege (expected)", privileged(1022, 2049), "", nil},
+		{"privileged-port-http.pcap", "privileged-source-port", "privileged-source", "client 700 -> 80: a privileged source port toward a service that does not use them", privileged(700, 80), "", nil},
+		{"server-port-40000.pcap", "ephemeral-range", "listener-in-ephemeral-range", "server listening on 40000 (inside Linux's 32768-60999) accepts 5 clients; flag its first SYN/ACK, never treat 40000 as a client port", server40000, "", nil},
+		{"port-exhaustion.pcap.gz", "port-exhaustion", "exhaustion", "one client, 30000 connections to 203.0.113.10:443 in 57 s (SYN, SYN/ACK, RST each); ports 32768-60999 run out and wrap: the first SYN on a port used < 60 s earlier is flagged", exhaustion(30000), "", nil},
+		{"port-exhaustion-500.pcap", "port-exhaustion", "below-exhaustion", "500 connections in 57 s from one client to one server:port: busy but far from exhausting the range", exhaustion(500), "", nil},
+		{"syn-retransmitted-unanswered.pcap", "port-reuse", "syn-retransmission", "SYN retransmitted 3 times (1, 2, 4 s) with the same ISN, never answered: retransmissions, not reuse", synUnanswered, "", nil},
+		{"dns-fixed-source-port.pcap", "dns-fixed-port", "fixed-source-port", "50 DNS queries from one source port (33333): flagged once, on the first query, for all 50", dnsQueries(true), "", nil},
+		{"dns-random-source-ports.pcap", "dns-fixed-port", "random-source-ports", "50 DNS queries from random source ports (32768-60999)", dnsQueries(false), "", nil},
+		{"sctp-init-reuse.pcap", "sctp-reuse", "new-initiate-tag", "SCTP association up (INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK); 30 s later a new INIT on the same ports with a new initiate tag", sctpReuse, "", nil},
+		{"findings-mixed.pcap.gz", "findings", "mixed-causes", "under --os auto: a Linux app server with 120 ordinary connections and 5 from fixed port 5000 to its database (aborted by RST, retried 1 s later), a Windows desktop (20 connections, ports above Linux's range), a health checker with Windows XP ports (3300 connections in 33 s, closing first: 80% of its range in TIME_WAIT); flagged: every flag under auto, in three findings", mixed.build, "auto", func() []caseFinding { return mixed.findings }},
 	}
 }
 
 func ruleCaptures() []capture {
 	var caps []capture
 	for _, rc := range ruleCases() {
-		build, flagged := rc.build, new([]int)
-		caps = append(caps, capture{name: rc.name, desc: rc.note, flagged: flagged,
+		build, flagged, findings := rc.build, new([]int), new([]caseFinding)
+		caps = append(caps, capture{name: rc.name, desc: rc.note, flagged: flagged, findings: findings,
 			build: func() []pkt {
 				p, f := build()
 				*flagged = f
+				if rc.findings != nil {
+					*findings = rc.findings()
+				}
 				return p
 			}})
 	}
@@ -72,6 +81,9 @@ func writeCases(path string, caps []capture) error {
 		Class   string `json:"class"`
 		Flagged any    `json:"flagged"`
 		Note    string `json:"note"`
+		// OS and Findings: for a case about findings (see findings.go).
+		OS       string        `json:"os,omitempty"`
+		Findings []caseFinding `json:"findings,omitempty"`
 	}
 	b := []byte("[\n")
 	for i, rc := range ruleCases() {
@@ -79,7 +91,7 @@ func writeCases(path string, caps []capture) error {
 		if len(*caps[i].flagged) == 0 {
 			flagged = "none"
 		}
-		line, err := json.Marshal(entry{rc.name, rc.rule, rc.class, flagged, rc.note})
+		line, err := json.Marshal(entry{rc.name, rc.rule, rc.class, flagged, rc.note, rc.os, *caps[i].findings})
 		if err != nil {
 			return err
 		}
