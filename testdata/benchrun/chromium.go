@@ -68,8 +68,12 @@ const probeJS = `(() => {
       for (const e of list.getEntries()) P.longtasks.push([e.startTime, e.duration]);
     }).observe({type: "longtask", buffered: true});
   } catch (e) { P.noLongtask = String(e); }
+  P.growth = [];
   const heap = () => {
     if (performance.memory) P.heapPeak = Math.max(P.heapPeak, performance.memory.usedJSHeapSize);
+    // When the wasm memory grows, in ms from the change event: [ms, MB].
+    const w = P.wasm ? P.wasm.buffer.byteLength : 0, last = P.growth[P.growth.length - 1];
+    if (P.changeAt && w && (!last || last[1] !== Math.round(w / 1e6))) P.growth.push([Math.round(performance.now() - P.changeAt), Math.round(w / 1e6)]);
   };
   setInterval(heap, 20);
   P.heap = heap;
@@ -102,6 +106,7 @@ type browserRun struct {
 	State     string       `json:"state"`      // from portlens:done
 	Longtasks string       `json:"noLongtask"` // set when the observer is unsupported
 	Top       [][2]float64 `json:"top"`        // the longest tasks: [ms, ms from the change event]
+	Growth    [][2]float64 `json:"growth"`     // wasm memory steps: [ms from the change event, MB]
 
 	// Measured from outside the page.
 	HeapGC      float64 // bytes, used JS heap after a full collection at done
@@ -126,7 +131,7 @@ const resultJS = `(() => {
   top.sort((a, b) => b[0] - a[0]);
   return {load: P.idleAt, wall: P.doneAt - P.changeAt, longest, tasks, heap: P.heapPeak, heapDone: P.heapDone,
     wasm: P.wasm ? P.wasm.buffer.byteLength : 0, packets: P.done.packets, flags: P.done.flags,
-    state: P.done.state, noLongtask: P.noLongtask || "", top: top.slice(0, 4)};
+    state: P.done.state, noLongtask: P.noLongtask || "", top: top.slice(0, 4), growth: P.growth};
 })()`
 
 // pageFigures are the medians of a capture's runs in Chromium.
@@ -194,9 +199,9 @@ func (b *bench) pageRuns(bin, file string, count int) pageFigures {
 		}
 		b.say("  run %d: %.0f ms (renderer CPU %.1f s), longest task %.0f ms (%d > 50 ms), JS heap peak %.0f MB "+
 			"(at done %.0f, after GC %.0f), wasm %.0f MB, renderer RssAnon %.0f -> peak %.0f MB (after GC %.0f), "+
-			"backing stores %.0f MB at done, %.0f after GC, load %.0f ms; longest tasks (ms at ms) %s",
+			"backing stores %.0f MB at done, %.0f after GC, load %.0f ms; longest tasks (ms at ms) %s; wasm memory (MB at ms) %s, done at %.0f",
 			i+1, r.Wall, r.CPU, r.Longest, r.Tasks, r.Heap/1e6, r.HeapDone/1e6, r.HeapGC/1e6, r.Wasm/1e6,
-			r.RSSIdle/1e6, r.RSSPeak/1e6, r.RSSGC/1e6, r.BackingDone/1e6, r.BackingGC/1e6, r.Load, topTasks(r.Top))
+			r.RSSIdle/1e6, r.RSSPeak/1e6, r.RSSGC/1e6, r.BackingDone/1e6, r.BackingGC/1e6, r.Load, topTasks(r.Top), growth(r.Growth), r.Wall)
 		f.runs = append(f.runs, r)
 	}
 	pick := func(get func(browserRun) float64) float64 {
@@ -410,6 +415,18 @@ func collectGarbage(ctx context.Context) (runtime.GetHeapUsageResult, error) {
 		}
 	}
 	return u, nil
+}
+
+// growth lists the wasm memory's steps as "MB@ms", at most a dozen.
+func growth(steps [][2]float64) string {
+	var parts []string
+	stride := max(1, len(steps)/12)
+	for i, g := range steps {
+		if i%stride == 0 || i == len(steps)-1 {
+			parts = append(parts, fmt.Sprintf("%.0f@%.0f", g[1], g[0]))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // rendererPIDs asks the browser for its renderer processes.
