@@ -27,6 +27,8 @@ type Report struct {
 	Duration      float64  `json:"duration_seconds"`
 	Conversations int      `json:"conversations"`
 	Preset        string   `json:"preset"`
+	// NAT is the cloud NAT the clients were judged behind (--nat).
+	NAT *NATReport `json:"nat,omitempty"`
 	// HostPresets are the presets the hosts that opened connections were
 	// judged by, and on what evidence.
 	HostPresets []HostPresetReport `json:"host_presets"`
@@ -70,6 +72,25 @@ func (r *Result) hostPresets() []HostPresetReport {
 	return out
 }
 
+// NATReport is the cloud NAT the rules judged the clients behind
+// (--nat), with the budget and TIME_WAIT they used.
+type NATReport struct {
+	Name            string  `json:"name"`
+	Label           string  `json:"label"`
+	Budget          int     `json:"budget"`
+	TimeWaitSeconds float64 `json:"time_wait_seconds"`
+	Source          string  `json:"source"`
+}
+
+// natReport describes s's NAT, nil without one.
+func natReport(s rules.Settings) *NATReport {
+	n, ok := s.NATPreset()
+	if !ok {
+		return nil
+	}
+	return &NATReport{Name: n.Name, Label: n.Label, Budget: n.Budget, TimeWaitSeconds: n.TimeWait.Seconds(), Source: n.Source}
+}
+
 // FrameReport is one frame's stream, for --frames.
 type FrameReport struct {
 	Frame  int `json:"frame"`
@@ -87,6 +108,7 @@ func (r *Result) header(opts Options) Report {
 		Duration:      r.Duration().Seconds(),
 		Conversations: r.conversations(),
 		Preset:        opts.Rules.Preset,
+		NAT:           natReport(opts.Rules),
 		HostPresets:   r.hostPresets(),
 		FlagCounts:    map[string]int{},
 		Findings:      []rules.ExplainedFinding{},

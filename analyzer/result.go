@@ -24,8 +24,10 @@ type Result struct {
 	Frames              Frames
 	Hosts               *conv.Hosts
 	Conversations       *conv.Table // index == tcp.stream
-	UDPFlows            *blocks.List[conv.UDPFlow]
-	Associations        []conv.Association
+	// Answers are the SYNs whose first answer was a bare ACK (conv.Answer).
+	Answers      []conv.Answer
+	UDPFlows     *blocks.List[conv.UDPFlow]
+	Associations []conv.Association
 	// Verdict holds the flags, judged under Verdict.Settings().
 	Verdict *rules.Verdict
 	// Error says why reading stopped early ("" when the file was read
@@ -67,8 +69,8 @@ func (r *Result) Judged(opts Options) *rules.Verdict {
 
 // RulesInput is what the trackers recorded, for the rules.
 func (r *Result) RulesInput() *rules.Input {
-	return &rules.Input{Hosts: r.Hosts, Conversations: r.Conversations, UDPFlows: r.UDPFlows,
-		Associations: r.Associations, End: r.LastTime}
+	return &rules.Input{Hosts: r.Hosts, Conversations: r.Conversations, Answers: r.Answers, UDPFlows: r.UDPFlows,
+		Associations: r.Associations, Start: r.FirstTime, End: r.LastTime}
 }
 
 // Flags are the verdict's flags, in frame order.

@@ -191,6 +191,7 @@ func (run *Run) Result() *Result {
 			res.kept = bytes.NewReader(b)
 		}
 	}
+	res.Answers = run.tracker.Answers()
 	res.Conversations = run.tracker.Conversations()
 	res.UDPFlows = run.udp.Flows()
 	res.Associations = run.sctp.Associations

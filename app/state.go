@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/conv"
 	"github.com/portlens/portlens/analyzer/rules"
 	"github.com/portlens/portlens/analyzer/summary"
 )
@@ -228,6 +229,26 @@ type derived struct {
 	services []summary.Service
 	clients  []summary.Client
 	presets  string // rulesLabel under auto
+	// The Ports view's: each client's destinations, and the last client
+	// and destination gathered, binned and drawn (zooming asks again).
+	dests    map[conv.HostID][]summary.Destination
+	use      *summary.PortUse
+	timeline struct {
+		key  binKey
+		data summary.Timeline
+	}
+	density struct {
+		key    binKey
+		lo, hi uint16
+		data   summary.Density
+	}
+}
+
+// binKey names one binning of a PortUse.
+type binKey struct {
+	use        *summary.PortUse
+	from, to   int64
+	cols, rows int
 }
 
 // fresh drops what was derived under another verdict.
@@ -254,4 +275,47 @@ func (s *State) Clients() []summary.Client {
 		d.clients = summary.Clients(s.Res)
 	}
 	return d.clients
+}
+
+// Destinations are the destinations host opened connections to.
+func (s *State) Destinations(host conv.HostID) []summary.Destination {
+	d := s.fresh()
+	if d.dests == nil {
+		d.dests = map[conv.HostID][]summary.Destination{}
+	}
+	if _, ok := d.dests[host]; !ok {
+		d.dests[host] = summary.Destinations(s.Res, host)
+	}
+	return d.dests[host]
+}
+
+// PortUse is host's connections to dest (every destination when all), as
+// the rules count their ports.
+func (s *State) PortUse(host conv.HostID, dest conv.Endpoint, all bool) *summary.PortUse {
+	d := s.fresh()
+	if u := d.use; u == nil || u.Host != host || u.All != all || (!all && u.Dest != dest) {
+		d.use = summary.Ports(s.Res, host, dest, all)
+	}
+	return d.use
+}
+
+// Timeline is u binned over [from, to) into cols columns.
+func (s *State) Timeline(u *summary.PortUse, from, to int64, cols int) summary.Timeline {
+	d := s.fresh()
+	k := binKey{use: u, from: from, to: to, cols: cols}
+	if d.timeline.key != k {
+		d.timeline.key, d.timeline.data = k, u.Bin(from, to, cols)
+	}
+	return d.timeline.data
+}
+
+// Density is u's connections binned by time and source port.
+func (s *State) Density(u *summary.PortUse, from, to int64, cols, rows int, lo, hi uint16) summary.Density {
+	d := s.fresh()
+	k := binKey{use: u, from: from, to: to, cols: cols, rows: rows}
+	if d.density.key != k || d.density.lo != lo || d.density.hi != hi {
+		d.density.key, d.density.lo, d.density.hi = k, lo, hi
+		d.density.data = u.Density(from, to, cols, rows, lo, hi)
+	}
+	return d.density.data
 }

@@ -86,7 +86,7 @@ func (c *Summary) Render() app.UI {
 			}),
 		),
 		app.Details().Class("settings-box").Body(
-			app.Summary().ID("rules-line").Text("Rules: "+rulesLabel(s)+" (change)"),
+			app.Summary().ID("rules-line").Text("Rules: "+rulesLabel(s)+natLabel(s.Settings)+" (change)"),
 			&SettingsPanel{S: s, Rev: s.Rev},
 		),
 	)

@@ -30,6 +30,10 @@ type Tracker struct {
 	current  map[key]int32
 	current4 index4
 	convs    Table
+	// answers are the SYNs answered by a bare ACK (answer.go); answerOf
+	// finds a stream's entry while its SYN may still be sent again.
+	answers  []Answer
+	answerOf map[int32]int32
 }
 
 // NewTracker returns an empty Tracker numbering addresses in hosts.
@@ -44,7 +48,7 @@ func (t *Tracker) Len() int { return t.convs.Len() }
 // must not be used afterwards: its lookup table is dropped, as only the
 // records are needed once the reading is done.
 func (t *Tracker) Conversations() *Table {
-	t.current, t.current4 = nil, index4{}
+	t.current, t.current4, t.answerOf = nil, index4{}, nil
 	return &t.convs
 }
 
@@ -93,6 +97,9 @@ func (t *Tracker) Add(frame int, ts int64, length int, p *decode.Packet) Result 
 		}
 	}
 	c.record(frame, ts, length, dir, p)
+	if !p.InErrorPkt() {
+		t.noteAnswer(idx, c, frame, ts, dir, p)
+	}
 	return res
 }
 

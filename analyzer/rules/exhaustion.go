@@ -46,7 +46,20 @@ type destEvidence struct {
 	first, last int32         // the first and the last connection (by start)
 	span        time.Duration // from the first connection's start to the last's
 	peak, most  int           // ports busy at once; connections within one TIME_WAIT
-	need        int           // busy ports that make the flag
+	need        int           // busy ports that make the flag (under a NAT: its budget)
+
+	// Under a NAT (class nat-budget, natbudget.go): the connections that
+	// held a port; when the budget first filled and until when, by which
+	// connection, held by how many open and how many closed; the
+	// connections whose SYN nothing answered while it was full (the
+	// first and last, their SYNs with retransmissions) and at other times.
+	answered             int
+	fullAt, fullUntil    int64
+	fullConv             int32
+	open, waiting        int
+	dropped, droppedSYNs int
+	otherUnanswered      int
+	firstDrop, lastDrop  int32
 }
 
 // exhaustion flags, once per client and destination, a client that keeps
@@ -202,6 +215,9 @@ func judgeDest(spans []busySpan, p Preset, need int) (e destEvidence, at int32, 
 }
 
 func (v *Verdict) exhaustionWords(f *Flag) words {
+	if f.Class == ClassNATBudget {
+		return v.natWords(f)
+	}
 	e := &v.dests[f.Subject]
 	p := *v.hosts.preset(e.client)
 	s := v.s

@@ -20,4 +20,4 @@ func TimeRules(in *Input, s Settings) (names []string, took []time.Duration) {
 }
 
 var ruleNames = []string{"reused_ports", "outside_ephemeral", "privileged", "server_in_ephemeral",
-	"fast_reuse", "exhaustion", "syn", "dns", "sctp"}
+	"fast_reuse", "exhaustion", "syn", "dns", "sctp", "stale_peer", "nat_budget"}

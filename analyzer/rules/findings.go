@@ -129,6 +129,11 @@ func (v *Verdict) causeOf(f *Flag) flagCause {
 		d := &v.dns[f.Subject]
 		k.host = d.src.Host
 		return flagCause{key: k, measure: -int64(d.queries), conns: int32(d.queries), port: d.src.Port, at: d.firstTime}
+	case StalePeer:
+		client, dest := v.staleSubject(f)
+		k.class, k.host, k.peer = f.Class, client.Host, dest
+		at := v.in.conv(v.in.Answers[f.Subject].Stream).SYN.Time
+		return flagCause{key: k, conns: 1, port: client.Port, at: at}
 	case SCTPReusedPorts:
 		a := &v.in.Associations[f.Subject]
 		lo, hi := a.A, a.B

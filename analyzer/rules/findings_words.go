@@ -62,8 +62,10 @@ func (v *Verdict) ExplainFinding(n int) ExplainedFinding {
 		w = v.dnsFinding(fd)
 	case SCTPReusedPorts:
 		w = v.sctpFinding(fd)
+	case StalePeer:
+		w = v.staleFinding(fd)
 	}
-	if fd.Count == 1 && (fd.Kind == ReusedPorts || fd.Kind == FastReuse || fd.Kind == SCTPReusedPorts) {
+	if fd.Count == 1 && (fd.Kind == ReusedPorts || fd.Kind == FastReuse || fd.Kind == SCTPReusedPorts || fd.Kind == StalePeer) {
 		// One reuse: its flag's words say more than a pattern of one.
 		e := v.Explain(int(fd.first))
 		w.explanation, w.advice = e.Explanation+" "+v.share(fd), e.Advice
@@ -384,4 +386,20 @@ func (v *Verdict) sctpFinding(fd *Finding) findingWords {
 	expl := fmt.Sprintf("%s with a new initiate tag started a new association on the ports of an earlier one, %s. Time since the earlier association's last packet: %s. %s",
 		plural(int(fd.Count), "INIT"), spanWords(fd), intervalWords(fd), v.share(fd))
 	return findingWords{title: title, explanation: expl, advice: first.Advice, hosts: []netip.Addr{a.Addr(), z.Addr()}}
+}
+
+func (v *Verdict) staleFinding(fd *Finding) findingWords {
+	client, dest := v.addr(fd.key.host), v.addrPort(fd.key.peer)
+	first := v.Explain(int(fd.first))
+	held := "a connection it still held in TIME_WAIT"
+	switch fd.Class {
+	case ClassHalfOpen:
+		held = "a connection it still believed open"
+	case ClassEarlierUnseen:
+		held = "an earlier connection not in the capture"
+	}
+	title := fmt.Sprintf("%s → %s: %s answered by an ACK of %s", client, dest, plural(int(fd.Count), "SYN"), held)
+	expl := fmt.Sprintf("%s from %s to %s were answered with a bare ACK instead of a SYN/ACK, %s; the first is explained here. %s %s",
+		plural(int(fd.Count), "SYN"), client, dest, spanWords(fd), first.Explanation, v.share(fd))
+	return findingWords{title: title, explanation: expl, advice: first.Advice, hosts: []netip.Addr{client, dest.Addr()}}
 }

@@ -31,6 +31,7 @@ const (
 	SYNUnanswered
 	FixedSourcePort
 	SCTPReusedPorts
+	StalePeer
 	numKinds
 )
 
@@ -47,11 +48,12 @@ var kindInfo = [numKinds]struct {
 	SYNUnanswered:     {"tcp.syn_unanswered", Warning},
 	FixedSourcePort:   {"udp.fixed_source_port", Warning},
 	SCTPReusedPorts:   {"sctp.reused_ports", Note},
+	StalePeer:         {"tcp.stale_peer", Warning},
 }
 
 // Kinds lists every kind, Wireshark's first.
 var Kinds = []Kind{ReusedPorts, OutsideEphemeral, PrivilegedSource, ServerInEphemeral,
-	FastReuse, Exhaustion, SYNUnanswered, FixedSourcePort, SCTPReusedPorts}
+	FastReuse, Exhaustion, SYNUnanswered, FixedSourcePort, SCTPReusedPorts, StalePeer}
 
 func (k Kind) String() string {
 	if k < numKinds {
@@ -93,7 +95,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // Class says why a flag of some kinds was raised: the classes of
-// tcp.reused_ports and port.exhaustion.
+// tcp.reused_ports, port.exhaustion and tcp.stale_peer.
 type Class uint8
 
 const (
@@ -106,11 +108,15 @@ const (
 	ClassSameISN
 	ClassBusy
 	ClassCycled
+	ClassPeerTimeWait  // tcp.stale_peer: the peer held the ports in TIME_WAIT
+	ClassHalfOpen      // tcp.stale_peer: the peer held a connection it believed open
+	ClassEarlierUnseen // tcp.stale_peer: the earlier connection is not in the capture
+	ClassNATBudget     // port.exhaustion: a NAT's per-destination budget was full
 	numClasses
 )
 
 var classNames = [numClasses]string{"", "after-rst", "in-time-wait", "after-time-wait", "while-open",
-	"missing-syn", "same-isn", "busy", "cycled"}
+	"missing-syn", "same-isn", "busy", "cycled", "peer-time-wait", "half-open", "earlier-unseen", "nat-budget"}
 
 func (c Class) String() string {
 	if c < numClasses {

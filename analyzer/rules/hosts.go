@@ -283,7 +283,8 @@ func (v *Verdict) HostPreset(id conv.HostID) HostPreset { return *v.hosts.host(i
 
 // JudgedBy returns the host whose preset flag i was measured against (the
 // holder of a reused 4-tuple, the sender of a port, the client of an
-// exhaustion) and that preset; ok is false for flags no preset judges.
+// exhaustion, the peer that held a stale connection) and that preset; ok
+// is false for flags no preset judges.
 func (v *Verdict) JudgedBy(i int) (h HostPreset, ok bool) {
 	f := &v.Flags[i]
 	var id conv.HostID
@@ -297,6 +298,8 @@ func (v *Verdict) JudgedBy(i int) (h HostPreset, ok bool) {
 		id = v.use(f.Subject, true).at.Host
 	case Exhaustion:
 		id = v.dests[f.Subject].client
+	case StalePeer:
+		id = v.staleJudge(f)
 	default:
 		return h, false
 	}

@@ -13,11 +13,14 @@ import (
 type Input struct {
 	Hosts         *conv.Hosts
 	Conversations *conv.Table
-	UDPFlows      *blocks.List[conv.UDPFlow]
-	Associations  []conv.Association
-	// End is the time of the capture's last packet (ns): connections
-	// still open keep their ports busy until then.
-	End int64
+	// Answers are the SYNs whose first answer was a bare ACK, in frame
+	// order (the tracker's side list, conv.Answer).
+	Answers      []conv.Answer
+	UDPFlows     *blocks.List[conv.UDPFlow]
+	Associations []conv.Association
+	// Start and End are the times of the capture's first and last packet
+	// (ns): connections still open keep their ports busy until End.
+	Start, End int64
 	// Pacer, when set, is ticked in the rules' loops so that a caller
 	// that must stay responsive (the browser page) can pause them.
 	Pacer *Pacer
@@ -65,6 +68,8 @@ type Verdict struct {
 	dests   []destEvidence
 	syns    []synGroup
 	dns     []dnsSource
+	// answerIdx finds a stream's entry in in.Answers (tcp.stale_peer).
+	answerIdx map[int32]int32
 
 	// The findings (findings.go): ranked, and each flag's, parallel to
 	// Flags.
@@ -95,6 +100,8 @@ var allRules = []rule{
 	synUnanswered,
 	fixedDNSPort,
 	sctpReused,
+	stalePeer,
+	natBudget,
 }
 
 // newVerdict prepares a judgement: the host table (one pass over the
@@ -180,6 +187,8 @@ func (v *Verdict) Explain(i int) Explained {
 		w = v.dnsWords(f)
 	case SCTPReusedPorts:
 		w = v.sctpWords(f)
+	case StalePeer:
+		w = v.staleWords(f)
 	}
 	return Explained{
 		Frame: int(f.Frame), Kind: f.Kind, Class: f.Class.String(), Severity: f.Severity(), Stream: int(f.Stream),

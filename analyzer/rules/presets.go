@@ -100,6 +100,14 @@ type Settings struct {
 	// DNSMinQueries is how many DNS queries from one source port make
 	// udp.fixed_source_port.
 	DNSMinQueries int
+
+	// NAT names a cloud NAT the clients are behind (a NATs name or
+	// "custom"; "" for none): port.exhaustion then also judges each
+	// client's connections to one destination against its budget.
+	// NATBudget and NATTimeWait override the NAT's when non-zero.
+	NAT         string
+	NATBudget   int
+	NATTimeWait time.Duration
 }
 
 // Defaults of the thresholds.

@@ -31,6 +31,10 @@ FILE - reads the capture from standard input.`)
 	fs.Float64Var(&th.exhaustion, "exhaustion", def.ExhaustionShare, "port.exhaustion: share of the ephemeral range busy toward one destination")
 	fs.IntVar(&th.synMin, "syn-min", def.SYNMin, "tcp.syn_unanswered: SYNs sent (first plus retransmissions) without answer")
 	fs.IntVar(&th.dnsMin, "dns-min", def.DNSMinQueries, "udp.fixed_source_port: DNS queries from one source port")
+	var nat natFlags
+	fs.StringVar(&nat.name, "nat", "", "the cloud `NAT` the clients are behind: "+natNames()+", custom")
+	fs.IntVar(&nat.budget, "nat-budget", 0, "connections a VM may hold toward one destination under the NAT (overrides the NAT's)")
+	fs.DurationVar(&nat.timeWait, "nat-time-wait", 0, "how long the NAT keeps a port after a close, e.g. 120s (overrides the NAT's)")
 	files, status, ok := fs.parse(args, e)
 	if !ok {
 		return status
@@ -38,6 +42,9 @@ FILE - reads the capture from standard input.`)
 	opts, err := analyzeOptions(*osName, *ephemeral, *timeWait)
 	if err == nil {
 		err = th.apply(&opts.Rules)
+	}
+	if err == nil {
+		err = nat.apply(&opts.Rules)
 	}
 	if err == nil {
 		err = checkOperands(files, *asJSON, *frames, *all)
@@ -159,6 +166,37 @@ func (th thresholds) apply(s *rules.Settings) error {
 	return nil
 }
 
+// natFlags are --nat, --nat-budget and --nat-time-wait.
+type natFlags struct {
+	name     string
+	budget   int
+	timeWait time.Duration
+}
+
+func (n natFlags) apply(s *rules.Settings) error {
+	s.NAT, s.NATBudget, s.NATTimeWait = n.name, n.budget, n.timeWait
+	err := s.CheckNAT()
+	switch {
+	case err == nil:
+		return nil
+	case n.name == "" && (n.budget != 0 || n.timeWait != 0):
+		return errors.New("--nat-budget and --nat-time-wait adjust a NAT: give --nat NAME (" + natNames() + ") or --nat custom")
+	case n.name == "custom":
+		return errors.New("--nat custom needs --nat-budget and --nat-time-wait")
+	case n.budget < 0 || n.timeWait < 0:
+		return fmt.Errorf("--nat-budget %d and --nat-time-wait %v: want positive values", n.budget, n.timeWait)
+	}
+	return fmt.Errorf("unknown --nat %q (want %s or custom)", n.name, natNames())
+}
+
+func natNames() string {
+	var names []string
+	for _, n := range rules.NATs {
+		names = append(names, n.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 func presetNames() string {
 	var names []string
 	for _, p := range rules.Presets {
@@ -190,6 +228,9 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 		}
 	}
 	fmt.Fprintf(w, "  preset        %s\n", preset)
+	if n, ok := opts.Rules.NATPreset(); ok {
+		fmt.Fprintf(w, "  nat           %s: %s, %d connections per VM and destination, TIME_WAIT %v\n", n.Name, n.Label, n.Budget, n.TimeWait)
+	}
 	counts := res.FlagCounts()
 	kinds := make([]string, 0, len(counts))
 	for k, n := range counts {

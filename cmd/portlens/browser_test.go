@@ -482,7 +482,7 @@ func (bt *browserTest) views(t *testing.T) {
 	}
 	bt.shot("05-endpoints")
 	bt.click("#tab-ports")
-	bt.wait("ports plot", `document.querySelectorAll("#port-plot circle.reused").length === 4`)
+	bt.wait("ports timeline", `document.querySelectorAll("#port-timeline .flag-mark[data-kind='tcp.reused_ports']").length === 4`)
 	bt.shot("06-ports")
 	bt.click("#tab-packets")
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -31,7 +32,7 @@ type ruleCase struct {
 
 func ruleCases() []ruleCase {
 	mixed := &mixedCase{}
-	return []ruleCase{
+	return slices.Concat([]ruleCase{
 		{"reuse-after-rst.pcap", "port-reuse", "after-rst", "client aborts with RST/ACK, same client port reconnects 1 s later with a new ISN", reuseRST, "", nil},
 		{"time-wait-client-closed-59s.pcap", "time-wait", "within-own-time-wait", "client closed first (it holds TIME_WAIT); new SYN from the same port 59 s after the final ACK, inside Linux's 60 s", timeWait(true, 59), "", nil},
 		{"time-wait-client-closed-61s.pcap", "time-wait", "after-own-time-wait", "client closed first; new SYN 61 s after the final ACK: TIME_WAIT (60 s) is over", timeWait(true, 61), "", nil},
@@ -52,6 +53,28 @@ func ruleCases() []ruleCase {
 		{"dns-random-source-ports.pcap", "dns-fixed-port", "random-source-ports", "50 DNS queries from random source ports (32768-60999)", dnsQueries(false), "", nil},
 		{"sctp-init-reuse.pcap", "sctp-reuse", "new-initiate-tag", "SCTP association up (INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK); 30 s later a new INIT on the same ports with a new initiate tag", sctpReuse, "", nil},
 		{"findings-mixed.pcap.gz", "findings", "mixed-causes", "under --os auto: a Linux app server with 120 ordinary connections and 5 from fixed port 5000 to its database (aborted by RST, retried 1 s later), a Windows desktop (20 connections, ports above Linux's range), a health checker with Windows XP ports (3300 connections in 33 s, closing first: 80% of its range in TIME_WAIT); flagged: every flag under auto, in three findings", mixed.build, "auto", func() []caseFinding { return mixed.findings }},
+	}, staleCases(), natCases())
+}
+
+// staleCases are the tcp.stale_peer captures (stale.go).
+func staleCases() []ruleCase {
+	return []ruleCase{
+		{"stale-peer-time-wait.pcap", "stale-peer", "peer-time-wait", "captured at the server: it closed first (TIME_WAIT); 20 s later another client behind the same NAT address gets the same public port, its timestamps behind the old ones and a lower ISN: the server repeats its last ACK, the client resets it and its SYN 1 s later opens", staleTimeWait(20*time.Second, []time.Duration{time.Second}, false), "", nil},
+		{"stale-peer-time-wait-retries.pcap", "stale-peer", "peer-time-wait", "as stale-peer-time-wait, 55 s after the close, but the server ignores RSTs in TIME_WAIT (tcp_rfc1337=1): the SYNs at 1 s and 3 s get the same ACK, the one at 7 s (after TIME_WAIT ran out) opens; flagged once", staleTimeWait(55*time.Second, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, false), "", nil},
+		{"stale-peer-time-wait-windows.pcap", "stale-peer", "peer-time-wait", "Windows clients behind one NAT address (no timestamps): 30 s after the server closed first, a SYN with a lower ISN than the old connection's last sequence number; the retry 3 s later opens", staleTimeWait(30*time.Second, []time.Duration{3 * time.Second}, true), "", nil},
+		{"stale-peer-half-open.pcap", "stale-peer", "half-open", "captured at the client: a client bound to port 40001 restarts without closing; 45 s later it connects from the same port, the server answers with a challenge ACK of the old connection, the client resets it, the retry 1 s later opens", staleHalfOpen, "", nil},
+		{"stale-peer-earlier-unseen.pcap", "stale-peer", "earlier-unseen", "the capture starts after the earlier connection: the SYN is answered by an ACK whose numbers belong to a connection not in the capture; RST, the retry 1 s later opens", staleUnseen, "", nil},
+		{"stale-peer-none-accepted.pcap", "stale-peer", "accepted-at-once", "the TIME_WAIT collision of stale-peer-time-wait, but the new client's timestamps are ahead: the server (RFC 6191) answers with a SYN/ACK at once", staleAccepted, "", nil},
+		{"stale-peer-none-synack-lost.pcap", "stale-peer", "not-an-answer", "the SYN/ACK is not in the capture: the client's ACK and data come before the server's first packet, a bare ACK", synAckLost, "", nil},
+	}
+}
+
+// natCases are the cloud NAT budget captures (nat.go).
+func natCases() []ruleCase {
+	return []ruleCase{
+		{"nat-gcp-budget-exceeded.pcap", "nat-budget", "nat-budget", natNote(64, 80*time.Millisecond, 9, "gcp-cloud-nat (64 ports per VM, TIME_WAIT 120 s)"), natBudgetCase(64, 80*time.Millisecond, 9), "", nil},
+		{"nat-azure-lb-budget-exceeded.pcap.gz", "nat-budget", "nat-budget", natNote(1024, 50*time.Millisecond, 5, "azure-lb (1,024 ports per VM, 240 s after FIN) and gcp-cloud-nat"), natBudgetCase(1024, 50*time.Millisecond, 5), "", nil},
+		{"nat-within-budget.pcap", "nat-budget", "within-budget", "VM 10.0.5.12 opens 200 short connections to 198.51.100.7:443, one every 3 s: never more than 41 held at once under Cloud NAT's 120 s TIME_WAIT, all answered", natWithin, "", nil},
 	}
 }
 
