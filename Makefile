@@ -66,12 +66,12 @@ conformance:
 
 ## bench: benchmark capture, native and js/wasm benchmarks, portlens vs tshark and wiregasm, and the
 ## captures of any size (1M packets with ~190k flags, a 300 MB pcapng: command and page) -> BENCHMARKS.md
-## (about 10 minutes on 2 cores; BENCH_FLAGS=-external=false skips tshark and wiregasm)
+## (6-10 minutes on 2 cores; BENCH_FLAGS=-external=false skips tshark and wiregasm)
 bench:
 	$(GO) run ./testdata/benchrun $(BENCH_FLAGS)
 
 ## bench-big: a 2 GB pcapng (14M packets, written once into the bench directory and reused while its
 ## SHA-256 matches): portlens analyze --json and the page in Chromium -> its own part of BENCHMARKS.md
-## (minutes; BENCH_FLAGS=-big-packets=N for another size)
+## (1-2 minutes, and 20 s to write the capture the first time; BENCH_FLAGS=-big-packets=N for another size)
 bench-big:
 	$(GO) run ./testdata/benchrun -big $(BENCH_FLAGS)
