@@ -3,7 +3,7 @@ GO        ?= go
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 CORPUS    ?= ../shared/corpus/public
 
-.PHONY: all build wasm samples site run test test-go test-wasm test-browser chromium lint conformance bench fuzz
+.PHONY: all build wasm samples site run test test-go test-wasm test-browser chromium lint conformance bench bench-big fuzz
 
 all: build
 
@@ -64,6 +64,14 @@ conformance:
 	@if [ ! -f "$(CORPUS)/truth.jsonl" ]; then echo "no corpus at $(CORPUS) (set CORPUS=...)"; exit 1; fi
 	$(GO) test -count=1 -v -run 'TestConformanceCorpus' ./analyzer -corpus="$(abspath $(CORPUS))"
 
-## bench: benchmark capture, native and js/wasm benchmarks, portlens vs tshark and wiregasm -> BENCHMARKS.md
+## bench: benchmark capture, native and js/wasm benchmarks, portlens vs tshark and wiregasm, and the
+## captures of any size (1M packets with ~190k flags, a 300 MB pcapng: command and page) -> BENCHMARKS.md
+## (6-10 minutes on 2 cores; BENCH_FLAGS=-external=false skips tshark and wiregasm)
 bench:
-	$(GO) run ./testdata/benchrun
+	$(GO) run ./testdata/benchrun $(BENCH_FLAGS)
+
+## bench-big: a 2 GB pcapng (14M packets, written once into the bench directory and reused while its
+## SHA-256 matches): portlens analyze --json and the page in Chromium -> its own part of BENCHMARKS.md
+## (1-2 minutes, and 20 s to write the capture the first time; BENCH_FLAGS=-big-packets=N for another size)
+bench-big:
+	$(GO) run ./testdata/benchrun -big $(BENCH_FLAGS)

@@ -24,35 +24,50 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/portlens/portlens/testdata/benchgen/benchcap"
 )
 
 func main() {
-	packets := flag.Int("packets", 1_000_000, "packets in the benchmark capture")
+	packets := flag.Int("packets", 1_000_000, "packets in the main benchmark capture")
 	count := flag.Int("count", 3, "runs of each measurement (the table shows medians)")
-	dir := flag.String("dir", filepath.Join(os.TempDir(), "portlens-bench"), "where the capture and binaries go")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "portlens-bench"), "where the captures and binaries go (kept between runs)")
 	out := flag.String("out", "BENCHMARKS.md", "file to write the table into")
 	external := flag.Bool("external", true, "also time tshark and wiregasm (slow: about a minute each)")
-	only := flag.String("only", "", "run only this part (chromium) and print its rows without writing -out")
-	capture := flag.String("capture", "", "measure this capture instead of generating one")
+	only := flag.String("only", "", "run only this part (chromium, sizes) and print its rows without writing -out")
+	capture := flag.String("capture", "", "measure this capture instead of generating the main one")
+	sizes := flag.Bool("sizes", true, "also measure the captures of any size (1M packets ~200k flags, 300 MB pcapng)")
+	big := flag.Bool("big", false, "measure only the 2 GB pcapng (make bench-big; minutes) and write its own part of -out")
+	bigPackets := flag.Int("big-packets", 14_000_000, "packets in the -big capture (14M: 2.14 GB as pcapng)")
+	bigCount := flag.Int("big-count", 1, "runs of each -big measurement")
 	flag.Parse()
 	b := &bench{dir: *dir, count: *count, packets: *packets, file: *capture}
-	if *only != "" {
-		if err := b.runOnly(*only); err != nil {
-			fmt.Fprintln(os.Stderr, "benchrun:", err)
-			os.Exit(1)
+	var err error
+	region, table := "bench", ""
+	switch {
+	case *big:
+		region = "bench-big"
+		if err = b.runBig(*bigPackets, *bigCount); err == nil {
+			table = b.bigTable()
 		}
-		fmt.Print(b.table())
+	case *only != "":
+		if err = b.runOnly(*only, *external); err == nil {
+			fmt.Print(b.table())
+		}
+		b.close()
+		exit(err)
 		return
+	default:
+		if err = b.run(*external, *sizes); err == nil {
+			table = b.table()
+		}
 	}
-	if err := b.run(*external); err != nil {
-		fmt.Fprintln(os.Stderr, "benchrun:", err)
-		os.Exit(1)
-	}
-	table := b.table()
+	b.close()
+	exit(err)
 	fmt.Print(table)
-	if err := writeInto(*out, table); err != nil {
+	exit(writeInto(*out, region, table))
+}
+
+func exit(err error) {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
 	}
@@ -72,6 +87,19 @@ type bench struct {
 	notes          []string
 	portlensWall   float64 // seconds, median of `portlens analyze`
 	portlensReused int
+
+	loadBefore string       // load averages when the run started
+	srv        *server      // the site, served once for every page run
+	loadTime   float64      // seconds, page load to interactive
+	wasmGzip   float64      // bytes, app.wasm gzip -9
+	sized      []sizeResult // the captures of any size
+}
+
+// close stops the site's server.
+func (b *bench) close() {
+	if b.srv != nil {
+		b.srv.stop()
+	}
 }
 
 func (b *bench) say(format string, args ...any) {
@@ -79,30 +107,71 @@ func (b *bench) say(format string, args ...any) {
 }
 
 // runOnly measures one part, for working on it.
-func (b *bench) runOnly(part string) error {
-	if err := b.capture(); err != nil {
+func (b *bench) runOnly(part string, external bool) error {
+	b.loadBefore = loadavg()
+	bin, err := b.binary()
+	if err != nil {
 		return err
 	}
 	switch part {
 	case "chromium":
-		bin := filepath.Join(b.dir, "portlens")
-		if out, err := goCmd(nil, "build", "-o", bin, "./cmd/portlens"); err != nil {
-			return fmt.Errorf("build: %v\n%s", err, out)
+		if err := b.capture(); err != nil {
+			return err
 		}
 		b.chromium(bin)
 		return nil
+	case "sizes":
+		return b.sizes(bin, sizeSpecs, b.count, external)
 	}
-	return fmt.Errorf("-only %q: unknown part (chromium)", part)
+	return fmt.Errorf("-only %q: unknown part (chromium, sizes)", part)
 }
 
-func (b *bench) run(external bool) error {
+func (b *bench) run(external, sizes bool) error {
+	b.loadBefore = loadavg()
 	if err := b.capture(); err != nil {
 		return err
 	}
-	return b.measure(external)
+	if err := b.measure(external); err != nil {
+		return err
+	}
+	if !sizes {
+		return nil
+	}
+	bin, err := b.binary()
+	if err != nil {
+		return err
+	}
+	return b.sizes(bin, sizeSpecs, b.count, external)
 }
 
-// capture writes the benchmark capture into b.dir.
+// runBig measures the 2 GB capture alone.
+func (b *bench) runBig(packets, count int) error {
+	b.loadBefore = loadavg()
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
+	bin, err := b.binary()
+	if err != nil {
+		return err
+	}
+	b.wasmSize()
+	return b.sizes(bin, []capSpec{bigSpec(packets)}, count, false)
+}
+
+// binary builds the command into the bench directory.
+func (b *bench) binary() (string, error) {
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(b.dir, "portlens")
+	if out, err := goCmd(nil, "build", "-o", bin, "./cmd/portlens"); err != nil {
+		return "", fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// capture writes the main benchmark capture into b.dir (or keeps the
+// one there when it is still what benchgen writes).
 func (b *bench) capture() error {
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return err
@@ -115,21 +184,9 @@ func (b *bench) capture() error {
 		b.size = st.Size()
 		return nil
 	}
-	b.file = filepath.Join(b.dir, fmt.Sprintf("bench-%d.pcap", b.packets))
-	b.say("writing %s", b.file)
-	f, err := os.Create(b.file)
-	if err != nil {
-		return err
-	}
-	if err := benchcap.Write(f, benchcap.Config{Packets: b.packets, Seed: 1}); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	st, _ := os.Stat(b.file)
-	b.size = st.Size()
-	return nil
+	file, size, err := b.ensureCapture(capSpec{packets: b.packets, copies: 1})
+	b.file, b.size = file, size
+	return err
 }
 
 func (b *bench) measure(external bool) error {
@@ -285,30 +342,19 @@ func (b *bench) wasmBench() {
 
 // command times `portlens analyze --json` on the capture.
 func (b *bench) command() error {
-	bin := filepath.Join(b.dir, "portlens")
-	if out, err := goCmd(nil, "build", "-o", bin, "./cmd/portlens"); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	bin, err := b.binary()
+	if err != nil {
+		return err
 	}
 	b.say("portlens analyze x%d", b.count)
-	var walls, rss []float64
-	var stdout bytes.Buffer
-	for range b.count {
-		stdout.Reset()
-		wall, maxRSS, err := timed(&stdout, bin, "analyze", "--json", b.file)
-		if err != nil && stdout.Len() == 0 {
-			return fmt.Errorf("portlens analyze: %v", err)
-		}
-		walls = append(walls, wall)
-		rss = append(rss, maxRSS)
+	f := analyzeRuns(bin, b.file, b.count)
+	if f.err != "" {
+		return fmt.Errorf("portlens analyze: %s", f.err)
 	}
-	var rep struct {
-		FlagCounts map[string]int `json:"flag_counts"`
-	}
-	_ = json.Unmarshal(stdout.Bytes(), &rep)
-	b.portlensReused = rep.FlagCounts["tcp.reused_ports"]
-	b.portlensWall = median(walls)
+	b.portlensReused = f.reused
+	b.portlensWall = f.wall
 	b.rows = append(b.rows, b.toolRow(fmt.Sprintf("`portlens analyze --json` (%s packets, %.0f MB file)",
-		fmtRate(float64(b.packets)), float64(b.size)/1e6), b.portlensWall, median(rss), ""))
+		fmtRate(float64(b.packets)), float64(b.size)/1e6), b.portlensWall, f.rss/1024, ""))
 	b.rows[len(b.rows)-1].ratio = "1"
 	b.notes = append(b.notes, fmt.Sprintf("portlens flags %d frames tcp.reused_ports in the benchmark capture.", b.portlensReused))
 	return nil
@@ -399,6 +445,7 @@ func (b *bench) wasmSize() {
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	_, _ = w.Write(raw)
 	_ = w.Close()
+	b.wasmGzip = float64(gz.Len())
 	b.rows = append(b.rows, row{what: "web/app.wasm size (load target: < 4 MB gzip)",
 		memory: fmt.Sprintf("%.2f MB, %.2f MB gzip -9", float64(len(raw))/1e6, float64(gz.Len())/1e6)})
 }
@@ -406,23 +453,36 @@ func (b *bench) wasmSize() {
 // timed runs a command with stdout into w and returns its wall time in
 // seconds and its peak RSS in KB (from the child's rusage).
 func timed(w io.Writer, name string, args ...string) (float64, float64, error) {
-	cmd := exec.Command(name, args...)
+	u, err := timedCmd(exec.Command(name, args...), w)
+	return u.wall, u.rssKB, err
+}
+
+// usage is what a finished command cost.
+type usage struct {
+	wall  float64 // seconds
+	cpu   float64 // seconds of user and system CPU time
+	rssKB float64 // peak resident set
+}
+
+// timedCmd runs cmd with stdout into w and returns what it cost; on a
+// shared machine its CPU time moves less than its wall time.
+func timedCmd(cmd *exec.Cmd, w io.Writer) (usage, error) {
 	cmd.Stdout = w
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start).Seconds()
-	var rss float64
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = float64(ru.Maxrss)
+	u := usage{wall: time.Since(start).Seconds()}
+	if ps := cmd.ProcessState; ps != nil {
+		u.cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			u.rssKB = float64(ru.Maxrss)
 		}
 	}
 	if err != nil {
 		err = fmt.Errorf("%v: %s", err, firstLine(stderr.String()))
 	}
-	return wall, rss, err
+	return u, err
 }
 
 func goCmd(env []string, args ...string) (string, error) {
@@ -432,13 +492,36 @@ func goCmd(env []string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// header says when, where and under what load the figures were taken.
+func (b *bench) header() string {
+	return fmt.Sprintf("Date: %s. Machine: %s, %d cores (nproc), %s; load average (1, 5, 15 min) %s before the run, %s after it (the machine is shared).\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), goVersion(), b.loadBefore, loadavg())
+}
+
+func loadavg() string {
+	load, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(load))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
 func (b *bench) table() string {
 	var s strings.Builder
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&s, "Date: %s. Machine: %s, %d cores (nproc), %s, load average before the run %s.\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), goVersion(),
-		strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
-	fmt.Fprintf(&s, "Capture: `go run ./testdata/benchgen -packets %d` (%.0f MB); Go benchmarks on an in-memory 200k-packet capture, -cpu 1, medians of %d runs.\n\n",
+	s.WriteString(b.header())
+	if len(b.rows) > 0 {
+		b.mainTable(&s)
+	}
+	if len(b.sized) > 0 {
+		fmt.Fprintf(&s, "\n### Captures of any size (issues 9 and 10), medians of %d runs\n\n", b.count)
+		s.WriteString(sizeTable(b.sized))
+		s.WriteString("\n### Targets (issues 9 and 10) against this run\n\n")
+		s.WriteString(targetTable(b.mainTargets()))
+	}
+	return s.String()
+}
+
+// mainTable is the main capture's table and its notes.
+func (b *bench) mainTable(s *strings.Builder) {
+	fmt.Fprintf(s, "Main capture: `go run ./testdata/benchgen -packets %d` (%.0f MB); Go benchmarks on an in-memory 200k-packet capture, -cpu 1, medians of %d runs.\n\n",
 		b.packets, float64(b.size)/1e6, b.count)
 	s.WriteString("| measurement | time | ns/packet | packets/s | MB/s | allocs/packet | memory | vs portlens analyze | note |\n")
 	s.WriteString("|---|---:|---:|---:|---:|---:|---|---|---|\n")
@@ -449,7 +532,7 @@ func (b *bench) table() string {
 		return v
 	}
 	for _, r := range b.rows {
-		fmt.Fprintf(&s, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.what, dash(r.time), dash(r.nsPacket),
+		fmt.Fprintf(s, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.what, dash(r.time), dash(r.nsPacket),
 			dash(r.packetsS), dash(r.mbS), dash(r.allocs), dash(r.memory), dash(r.ratio), dash(r.note))
 	}
 	if len(b.notes) > 0 {
@@ -458,24 +541,37 @@ func (b *bench) table() string {
 			s.WriteString("- " + n + "\n")
 		}
 	}
+}
+
+// bigTable is what `make bench-big` writes.
+func (b *bench) bigTable() string {
+	var s strings.Builder
+	s.WriteString(b.header())
+	s.WriteString("\n")
+	s.WriteString(sizeTable(b.sized))
+	s.WriteString("\n")
+	s.WriteString(targetTable(b.bigTargets()))
 	return s.String()
 }
 
-const beginMark, endMark = "<!-- bench:begin -->", "<!-- bench:end -->"
-
-// writeInto replaces the marked region of name (or creates the file).
-func writeInto(name, table string) error {
+// writeInto replaces the region of name between <!-- REGION:begin -->
+// and <!-- REGION:end --> (or creates the file, or appends the region).
+func writeInto(name, region, table string) error {
 	old, err := os.ReadFile(name)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	region := beginMark + "\n" + table + endMark
+	beginMark, endMark := "<!-- "+region+":begin -->", "<!-- "+region+":end -->"
+	part := beginMark + "\n" + table + endMark
 	s := string(old)
 	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
-	if i >= 0 && j > i {
-		s = s[:i] + region + s[j+len(endMark):]
-	} else {
-		s = "# Benchmarks\n\nWritten by `make bench` (testdata/benchrun).\n\n" + region + "\n" + s
+	switch {
+	case i >= 0 && j > i:
+		s = s[:i] + part + s[j+len(endMark):]
+	case s == "":
+		s = "# Benchmarks\n\nWritten by `make bench` (testdata/benchrun).\n\n" + part + "\n"
+	default:
+		s += "\n" + part + "\n"
 	}
 	return os.WriteFile(name, []byte(s), 0o644)
 }
