@@ -66,9 +66,10 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			p.afterOpen(ctx)
 			p.announce(ctx)
 			if !p.Embed {
-				// New results: the keyboard goes to the packet list at once,
-				// wherever it was (the file button, a sample).
-				ctx.Defer(func(ctx app.Context) { focusList() })
+				// New results: the keyboard goes to the view shown first
+				// at once (the findings, else the packet list), wherever
+				// it was (the file button, a sample).
+				ctx.Defer(func(ctx app.Context) { focusResults() })
 			}
 		})
 	})

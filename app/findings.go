@@ -88,7 +88,7 @@ func (c *FindingsView) Render() app.UI {
 		app.P().Class("hint findings-intro").Text(counted(len(fs), "finding groups", "findings group")+" the "+
 			counted(len(v.Flags), "flag", "flags")+" by cause and subject, most important first: warnings, then those that concern the most connections. "+
 			"Open one for its explanation and examples; “Show its frames” filters the packet list to it."),
-		app.Ol().Class("findings-list").Body(
+		app.Ol().Class("findings-list").OnKeyDown(c.onKey).Body(
 			app.Range(fs[:n]).Slice(func(i int) app.UI {
 				return c.renderFinding(i)
 			}),
@@ -276,4 +276,61 @@ func (c *EmbedFinding) Render() app.UI {
 		app.P().Class("explanation").Text(f.Explanation),
 		app.P().Class("related").Body(links...),
 	)
+}
+
+// onKey moves between the findings from the keyboard, as in the packet
+// list: ↓/j and ↑/k to the next and previous finding, Home and End to
+// the first and last shown; Enter and Space open one (its <summary>).
+func (c *FindingsView) onKey(ctx app.Context, e app.Event) {
+	if e.Get("ctrlKey").Bool() || e.Get("altKey").Bool() || e.Get("metaKey").Bool() {
+		return
+	}
+	at := focusedFinding()
+	n := min(c.shown, len(c.S.Res.Verdict.Findings()))
+	to := -1
+	switch e.Get("key").String() {
+	case "ArrowDown", "j":
+		to = min(at+1, n-1)
+	case "ArrowUp", "k":
+		to = max(at-1, 0)
+	case "Home":
+		to = 0
+	case "End":
+		to = n - 1
+	}
+	if to >= 0 {
+		e.PreventDefault()
+		focusFinding(to)
+	}
+	ctx.PreventUpdate()
+}
+
+// focusFinding gives the keyboard to finding i's summary (rank i+1),
+// reporting whether it is on the page.
+func focusFinding(i int) bool {
+	doc := app.Window().Get("document")
+	sum := doc.Call("querySelector", "#finding-"+strconv.Itoa(i+1)+" > details > summary")
+	if !sum.Truthy() {
+		return false
+	}
+	sum.Call("focus", map[string]any{"preventScroll": i == 0})
+	return true
+}
+
+// focusedFinding is the index of the finding whose summary has the
+// keyboard, -1 when none.
+func focusedFinding() int {
+	ae := app.Window().Get("document").Get("activeElement")
+	if !ae.Truthy() {
+		return -1
+	}
+	li := ae.Call("closest", "li.finding")
+	if !li.Truthy() {
+		return -1
+	}
+	n, err := strconv.Atoi(li.Get("dataset").Get("finding").String())
+	if err != nil {
+		return -1
+	}
+	return n - 1
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -77,9 +78,11 @@ func (c *PacketList) OnMount(ctx app.Context) {
 	c.resized.watch(ctx, "viewport", func(ctx app.Context) { c.layout(ctx, false) })
 	if c.AutoFocus {
 		ctx.Defer(func(ctx app.Context) {
-			// Coming from another tab (a stream link) the focus was on
-			// an element that is gone: the body has it.
-			if ae := app.Window().Get("document").Get("activeElement"); !ae.Truthy() || ae.Get("tagName").String() == "BODY" {
+			// Coming from another tab: by its tab button (the list is
+			// what the user came for), or by a link in a view that is
+			// gone (the body has the focus then).
+			ae := app.Window().Get("document").Get("activeElement")
+			if !ae.Truthy() || ae.Get("tagName").String() == "BODY" || strings.HasPrefix(ae.Get("id").String(), "tab-") {
 				focusList()
 			}
 		})
@@ -93,6 +96,14 @@ func (c *PacketList) OnDismount() { c.resized.stop() }
 // OnResize measures again how many rows fit.
 func (c *PacketList) OnResize(ctx app.Context) {
 	ctx.Defer(func(ctx app.Context) { c.layout(ctx, false) })
+}
+
+// focusResults gives the keyboard to the first view of new results: the
+// first finding when the findings are shown, else the packet list.
+func focusResults() {
+	if !focusFinding(0) {
+		focusList()
+	}
 }
 
 // focusList gives the packet list the keyboard, without scrolling the page.

@@ -169,13 +169,16 @@ func TestBrowserPage(t *testing.T) {
 	bt.checkLocal()
 }
 
-// keysAtOnce: when the results appear the packet list has the keyboard:
-// no click first.
+// keysAtOnce: when the results appear the view shown first has the
+// keyboard, no click first: the findings (↓ ↑ move between them), and the
+// packet list once the user goes to it.
 func (bt *browserTest) keysAtOnce(t *testing.T) {
 	bt.t = t
 	bt.expectDone()
 	bt.click(`[id="sample-seed-rst-storm.pcap"]`)
 	bt.waitDone()
+	bt.wait("the first finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
+	bt.click("#tab-packets")
 	bt.wait("the list focused", `document.activeElement?.id === "viewport"`)
 	bt.wait("frame 3, the first flag", `document.querySelector("#detail")?.dataset.frame === "3"`)
 	for _, step := range []struct{ key, frame string }{
@@ -190,14 +193,23 @@ func (bt *browserTest) keysAtOnce(t *testing.T) {
 	if f := bt.eval(`document.querySelector("#filter-text").value`); f != "" {
 		t.Errorf("Ctrl+F set the filter %q", f)
 	}
-	// The same from the file button: the focus leaves it for the list.
+	// The same from the file button: the focus leaves it for the findings.
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", "seed-fin-then-syn-2h.pcap"))
 	bt.must(err)
 	bt.eval(`document.querySelector("#sample-select").focus(); ""`)
 	bt.uploadBytes("fin.pcap", data)
+	bt.wait("the first finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
+	bt.toPackets()
 	bt.wait("the list focused", `document.activeElement?.id === "viewport"`)
 	bt.key(kb.End)
 	bt.wait("the last frame", `document.querySelector("#detail")?.dataset.frame === "18"`)
+	// Several findings: ↓ and ↑ move between them.
+	bt.uploadBytes("bench-3000.pcap", benchcap.Bytes(3000))
+	bt.wait("the first finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
+	bt.key(kb.ArrowDown)
+	bt.wait("the second finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "2"`)
+	bt.key(kb.ArrowUp)
+	bt.wait("the first finding again", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
 }
 
 // wide: at 1440x900 the detail is beside the list, and the page does not
@@ -205,6 +217,7 @@ func (bt *browserTest) keysAtOnce(t *testing.T) {
 func (bt *browserTest) wide(t *testing.T) {
 	bt.t = t
 	bt.uploadBytes("bench-3000.pcap", benchcap.Bytes(3000))
+	bt.toPackets()
 	bt.wait("rows", `document.querySelectorAll("#window .row").length > 20`)
 	bt.key("n") // a flagged frame: the detail has a flag's explanation
 	bt.wait("a flag explained", `document.querySelector("#detail .flag") !== null`)
@@ -267,6 +280,7 @@ func (bt *browserTest) followStream(t *testing.T) {
 		t.Fatal("no TCP frame with a stream of 3 packets among the first 15")
 	}
 	want := streamLen(res, stream)
+	bt.toPackets()
 	bt.click(fmt.Sprintf("#row-%d", frame))
 	bt.wait("the frame selected", fmt.Sprintf(`document.querySelector("#detail")?.dataset.frame === "%d"`, frame))
 	check := func(how string) {
@@ -469,7 +483,7 @@ func (bt *browserTest) queued(t *testing.T, gate *wasmGate, how string) {
 	if p, f := q.attr("packets"), q.attr("flags"); p != "10" || f != "4" {
 		t.Errorf("data-packets %s data-flags %s, want the RST storm's 10 and 4", p, f)
 	}
-	q.wait("the list focused", `document.activeElement?.id === "viewport"`)
+	q.wait("the first finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
 }
 
 // TestBrowserPageTables: Conversations and Endpoints of a capture with
