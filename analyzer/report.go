@@ -188,13 +188,19 @@ func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 		return err
 	}
 	bw.Write(doc[fi:li])
-	if err := encodeEach(len(r.Flags()), func(i int) any { e := r.Verdict.Explain(i); return &e }); err != nil {
-		return err
+	var b []byte // one flag's JSON, its memory reused
+	for i := range r.Flags() {
+		b = b[:0]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		e := r.Verdict.Explain(i)
+		b = appendFlagJSON(b, &e)
+		bw.Write(b)
 	}
 	bw.WriteByte(']')
 	if withFrames && r.Frames.Len() > 0 {
 		bw.WriteString(`,"frames":[`)
-		var b []byte
 		for n := 1; n <= r.Frames.Len(); n++ {
 			b = b[:0]
 			if n > 1 {
