@@ -148,25 +148,27 @@ func (v *Verdict) causeOf(f *Flag) flagCause {
 }
 
 // group builds the findings of v.Flags, ranked, and each flag's finding.
+// It keeps 4 bytes a flag (its finding) and, while it runs, 4 more (the
+// flags in finding order): a flag's cause is worked out again when its
+// finding is summarized rather than kept for every flag.
 func (v *Verdict) group() {
 	n := len(v.Flags)
 	v.finding = make([]int32, n)
-	causes := make([]flagCause, n)
 	idx := map[findingKey]int32{}
 	var sizes []int32
 	for i := range v.Flags {
 		v.in.Pacer.Tick()
-		f := &v.Flags[i]
-		causes[i] = v.causeOf(f)
-		g, ok := idx[causes[i].key]
+		key := v.causeOf(&v.Flags[i]).key
+		g, ok := idx[key]
 		if !ok {
 			g = int32(len(sizes))
-			idx[causes[i].key] = g
+			idx[key] = g
 			sizes = append(sizes, 0)
 		}
 		v.finding[i] = g
 		sizes[g]++
 	}
+	idx = nil
 	// Each finding's flags, in frame order: a counting sort by finding.
 	starts := make([]int32, len(sizes)+1)
 	for g, sz := range sizes {
@@ -183,28 +185,34 @@ func (v *Verdict) group() {
 	var ports []uint16
 	for g := range v.findings {
 		v.in.Pacer.Tick()
-		scratch, ports = v.summarize(&v.findings[g], order[starts[g]:starts[g+1]], causes, scratch, ports)
+		scratch, ports = v.summarize(&v.findings[g], order[starts[g]:starts[g+1]], scratch, ports)
 	}
 	v.rank()
 }
 
 // summarize fills finding fd from its flags (flag indices, in frame
 // order); scratch and ports are reused buffers.
-func (v *Verdict) summarize(fd *Finding, flags []int32, causes []flagCause, scratch []int64, ports []uint16) ([]int64, []uint16) {
+func (v *Verdict) summarize(fd *Finding, flags []int32, scratch []int64, ports []uint16) ([]int64, []uint16) {
 	first, last := flags[0], flags[len(flags)-1]
-	fd.key = causes[first].key
+	c0 := v.causeOf(&v.Flags[first])
+	fd.key = c0.key
 	fd.Kind, fd.Class = fd.key.kind, fd.key.class
 	fd.Count = int32(len(flags))
 	fd.first, fd.worst = first, first
 	fd.FirstFrame, fd.LastFrame = v.Flags[first].Frame, v.Flags[last].Frame
 	scratch, ports = scratch[:0], ports[:0]
 	st := &fd.stats
-	st.from, st.to = causes[first].at, causes[first].at
+	st.from, st.to = c0.at, c0.at
+	worst := c0.measure
 	for _, i := range flags {
-		c := &causes[i]
+		c := c0
+		if i != first {
+			v.in.Pacer.Tick()
+			c = v.causeOf(&v.Flags[i])
+		}
 		fd.Connections += c.conns
-		if c.measure < causes[fd.worst].measure {
-			fd.worst = i
+		if c.measure < worst {
+			fd.worst, worst = i, c.measure
 		}
 		st.from, st.to = min(st.from, c.at), max(st.to, c.at)
 		scratch = append(scratch, c.measure)
