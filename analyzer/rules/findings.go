@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/portlens/portlens/analyzer/conv"
@@ -255,34 +256,45 @@ func (fd *Finding) pickExamples(all []Flag, flags []int32) {
 	fd.nExample = uint8(copy(fd.examples[:], picks))
 }
 
-// compareFindings ranks findings: warnings first, then the ones that
-// explain more of the capture: more connections (queries, associations)
+// rankKey orders findings: warnings first, then the ones that explain
+// more of the capture: more connections (queries, associations)
 // concerned, then more flags (a port.* flag stands for all the
-// connections of its port), then the earlier.
-func compareFindings(a, b *Finding) int {
-	sev := func(f *Finding) int {
-		if f.Severity() == Warning {
-			return 0
-		}
-		return 1
+// connections of its port), then the earlier, then by kind. Packed into
+// integers once a finding, so that ranking tens of thousands of findings
+// compares integers (it runs in the page too).
+type rankKey struct {
+	hi, lo uint64
+	g      int32 // the finding, which also breaks any tie
+}
+
+func rankKeyOf(f *Finding, g int32) rankKey {
+	var sev uint64 = 1
+	if f.Severity() == Warning {
+		sev = 0
 	}
-	return cmp.Or(cmp.Compare(sev(a), sev(b)), cmp.Compare(b.Connections, a.Connections),
-		cmp.Compare(b.Count, a.Count), cmp.Compare(a.FirstFrame, b.FirstFrame),
-		cmp.Compare(a.Kind, b.Kind))
+	// Larger counts first: stored as their complement.
+	hi := sev<<63 | uint64(uint32(math.MaxInt32-f.Connections))<<31 | uint64(uint32(math.MaxInt32-f.Count))
+	lo := uint64(uint32(f.FirstFrame))<<8 | uint64(kindRank[f.Kind])
+	return rankKey{hi, lo, g}
+}
+
+func compareRank(a, b rankKey) int {
+	return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo), cmp.Compare(a.g, b.g))
 }
 
 // rank sorts the findings and renumbers the flags' findings.
 func (v *Verdict) rank() {
-	perm := make([]int32, len(v.findings))
-	for i := range perm {
-		perm[i] = int32(i)
+	keys := make([]rankKey, len(v.findings))
+	for g := range v.findings {
+		keys[g] = rankKeyOf(&v.findings[g], int32(g))
 	}
-	slices.SortStableFunc(perm, func(a, b int32) int { return compareFindings(&v.findings[a], &v.findings[b]) })
-	rankOf := make([]int32, len(perm))
-	sorted := make([]Finding, len(perm))
-	for r, g := range perm {
-		rankOf[g] = int32(r)
-		sorted[r] = v.findings[g]
+	slices.SortFunc(keys, compareRank)
+	v.in.Pacer.Tick()
+	rankOf := make([]int32, len(keys))
+	sorted := make([]Finding, len(keys))
+	for r, k := range keys {
+		rankOf[k.g] = int32(r)
+		sorted[r] = v.findings[k.g]
 	}
 	v.findings = sorted
 	for i, g := range v.finding {
@@ -290,7 +302,7 @@ func (v *Verdict) rank() {
 	}
 }
 
-// Findings are the verdict's findings, ranked (see compareFindings).
+// Findings are the verdict's findings, ranked (see rankKey).
 func (v *Verdict) Findings() []Finding { return v.findings }
 
 // FindingOf is the index in Findings of flag i's finding, -1 when the
