@@ -17,6 +17,11 @@ const TabFindings = "findings"
 // with each "Show more".
 const findingsPage = 25
 
+// findingsStep is how many findings are added to the page at once: the
+// list grows over a few frames, so mounting it never holds the main
+// thread for long.
+const findingsStep = 5
+
 // FindingsView lists the verdict's findings, ranked: each expands (a
 // <details>) to its explanation, advice and example frames, and one
 // button filters the packet list to its flagged frames
@@ -27,20 +32,43 @@ type FindingsView struct {
 	Rev     int
 	RowsRev int
 
-	shown   int          // findings listed
+	shown   int // findings listed
+	target  int // findings to list: shown grows to it a few at a time
+	growing bool
 	open    map[int]bool // findings expanded by the user (the first is, at first)
 	loading bool
 	verdict *rules.Verdict // the verdict shown and open belong to
 }
 
-func (c *FindingsView) OnMount(ctx app.Context)  { c.ensureRows(ctx) }
-func (c *FindingsView) OnUpdate(ctx app.Context) { c.ensureRows(ctx) }
+func (c *FindingsView) OnMount(ctx app.Context)  { c.ensureRows(ctx); c.grow(ctx) }
+func (c *FindingsView) OnUpdate(ctx app.Context) { c.ensureRows(ctx); c.grow(ctx) }
+
+// grow lists findingsStep more findings after the browser has had a
+// turn, until target are listed.
+func (c *FindingsView) grow(ctx app.Context) {
+	if c.growing || c.shown >= c.target || c.S.Res == nil || c.shown >= len(c.S.Res.Verdict.Findings()) {
+		return
+	}
+	c.growing = true
+	v := c.verdict
+	ctx.Async(func() {
+		y := newYielder()
+		y.Yield()
+		y.Release()
+		ctx.Dispatch(func(ctx app.Context) {
+			c.growing = false
+			if c.verdict == v {
+				c.shown = min(c.shown+findingsStep, c.target)
+			}
+		})
+	})
+}
 
 // reset starts over when the verdict changes (another capture, or new
 // settings): ranks mean other findings then.
 func (c *FindingsView) reset() {
 	if v := c.S.Res.Verdict; c.verdict != v {
-		c.verdict, c.shown, c.open = v, findingsPage, map[int]bool{0: true}
+		c.verdict, c.shown, c.target, c.open = v, findingsStep, findingsPage, map[int]bool{0: true}
 	}
 }
 
@@ -93,9 +121,9 @@ func (c *FindingsView) Render() app.UI {
 				return c.renderFinding(i)
 			}),
 		),
-		app.If(n < len(fs), func() app.UI {
+		app.If(n < len(fs) && c.shown >= c.target, func() app.UI {
 			return app.Button().ID("findings-more").Class("small").
-				OnClick(func(ctx app.Context, e app.Event) { c.shown += findingsPage }).
+				OnClick(func(ctx app.Context, e app.Event) { c.target = c.shown + findingsPage }).
 				Text("Show " + strconv.Itoa(min(findingsPage, len(fs)-n)) + " more (" + thousands(len(fs)-n) + " not shown)")
 		}),
 	)

@@ -16,6 +16,10 @@ type Summary struct {
 	app.Compo
 	S   *State
 	Rev int
+
+	// settingsOpen: the rule settings are built only while shown (they are
+	// not small, and the results' first paint should be).
+	settingsOpen bool
 }
 
 func (c *Summary) Render() app.UI {
@@ -86,9 +90,16 @@ func (c *Summary) Render() app.UI {
 				)
 			}),
 		),
-		app.Details().Class("settings-box").Body(
+		app.Details().Class("settings-box").Open(c.settingsOpen).
+			OnToggle(func(ctx app.Context, e app.Event) {
+				if open := ctx.JSSrc().Get("open").Bool(); open != c.settingsOpen {
+					c.settingsOpen = open
+				} else {
+					ctx.PreventUpdate()
+				}
+			}).Body(
 			app.Summary().ID("rules-line").Text("Rules: "+rulesLabel(s)+natLabel(s.Settings)+" (change)"),
-			&SettingsPanel{S: s, Rev: s.Rev},
+			app.If(c.settingsOpen, func() app.UI { return &SettingsPanel{S: s, Rev: s.Rev} }),
 		),
 	)
 }

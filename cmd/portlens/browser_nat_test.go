@@ -123,6 +123,10 @@ func TestBrowserNAT(t *testing.T) {
 
 	// Without the NAT the same capture judges the Linux range: no budget of 64.
 	bt.expectDone()
+	if bt.eval(`String(document.querySelector("#nat") === null)`) == "true" {
+		bt.click(".settings-box summary")
+		bt.wait("the settings", `document.querySelector("#nat") !== null`)
+	}
 	bt.eval(`(() => { const s = document.querySelector("#nat"); s.value = ""; s.dispatchEvent(new Event("change", {bubbles: true})); return "" })()`)
 	bt.waitDone()
 	if f := bt.attr("flags"); f != "1" {

@@ -293,6 +293,9 @@ func (bt *browserTest) settings(t *testing.T) {
 	if p, f := bt.attr("packets"), bt.attr("flags"); p != "10" || f != "4" {
 		t.Fatalf("want the RST storm sample on screen (10 packets, 4 flags), have %s and %s", p, f)
 	}
+	// The settings are built when their box is opened, as a user does.
+	bt.click(".settings-box summary")
+	bt.wait("the settings", `document.querySelector("#preset") !== null`)
 	setPreset := func(name string) {
 		bt.expectDone()
 		bt.eval(fmt.Sprintf(`(() => { const s = document.querySelector("#preset"); s.value = %q;
