@@ -54,12 +54,15 @@ func readBlob(blob app.Value, p []byte, off int64) (int, error) {
 // gigabyte leaves no gigabyte of garbage ArrayBuffers behind; where the
 // browser has no byte stream for Blobs it reads slices instead.
 type blobReader struct {
-	blob       app.Value
-	size, off  int64
-	byob       app.Value // the stream's BYOB reader, if there is one
-	ab         app.Value // the ArrayBuffer the BYOB reader fills, handed back each read
-	buf        []byte
-	start, end int
+	blob      app.Value
+	size, off int64
+	byob      app.Value // the stream's BYOB reader, if there is one
+	// spare is the ArrayBuffer for the read after next; next is the
+	// read already asked for (a promise), so the browser reads the file
+	// while the analysis works on the chunk before.
+	spare, next app.Value
+	buf         []byte
+	start, end  int
 }
 
 func newBlobReader(blob app.Value) *blobReader {
@@ -68,7 +71,8 @@ func newBlobReader(blob app.Value) *blobReader {
 		func() {
 			defer func() { recover() }() // no byte stream: a TypeError
 			r.byob = blob.Call("stream").Call("getReader", map[string]any{"mode": "byob"})
-			r.ab = app.Window().Get("ArrayBuffer").New(chunkSize)
+			r.spare = app.Window().Get("ArrayBuffer").New(chunkSize)
+			r.next = r.byob.Call("read", app.Window().Get("Uint8Array").New(app.Window().Get("ArrayBuffer").New(chunkSize)))
 		}()
 	}
 	return r
@@ -104,10 +108,10 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// readStream reads the next chunk of the byte stream into r.buf.
+// readStream takes the chunk read ahead into r.buf and asks for the one
+// after it, into the spare buffer: two buffers in turn, none garbage.
 func (r *blobReader) readStream() (int, error) {
-	view := app.Window().Get("Uint8Array").New(r.ab, 0, chunkSize)
-	res, err := await(r.byob.Call("read", view))
+	res, err := await(r.next)
 	if err != nil {
 		return 0, err
 	}
@@ -115,8 +119,11 @@ func (r *blobReader) readStream() (int, error) {
 		return 0, nil
 	}
 	v := res.Get("value")
-	r.ab = v.Get("buffer") // the same memory, handed back
-	return app.CopyBytesToGo(r.buf, v), nil
+	n := app.CopyBytesToGo(r.buf, v)
+	ab := v.Get("buffer") // the same memory, handed back: the spare after next
+	r.next = r.byob.Call("read", app.Window().Get("Uint8Array").New(r.spare, 0, chunkSize))
+	r.spare = ab
+	return n, nil
 }
 
 // blobReaderAt reads a Blob at offsets, for rows decoded again on demand.
