@@ -13,15 +13,16 @@ const (
 	precAtom
 )
 
-// compiled is a checked subtree: its predicate, canonical text and needs.
+// compiled is a checked subtree: its predicate and needs, and for a
+// relation its canonical text.
 type compiled struct {
 	fn   func(*Frame) bool
-	text string
-	prec int
-	cmp  bool // a comparison, which reads better in parentheses after "!"
 	need Need
+	text string
 }
 
+// compile checks and compiles a subtree. It records the canonical text of
+// each relation in its relExpr, for canonical.
 func compile(e expr) (compiled, *Error) {
 	switch e := e.(type) {
 	case *logicExpr:
@@ -32,45 +33,137 @@ func compile(e expr) (compiled, *Error) {
 			return x, err
 		}
 		fn := x.fn
-		return compiled{fn: func(f *Frame) bool { return !fn(f) },
-			text: "!" + wrap(x, precNot, x.cmp), prec: precNot, need: x.need}, nil
+		return compiled{fn: func(f *Frame) bool { return !fn(f) }, need: x.need}, nil
 	case *relExpr:
-		return compileRel(e)
+		c, err := compileRel(e)
+		e.canon = c.text
+		return c, err
 	}
 	panic("filter: unknown syntax node")
 }
 
+// compileLogic compiles a chain of one operator as a loop over its
+// operands: "a || b || c" parses as a left-leaning tree as deep as the
+// chain is long, which neither the compiler nor Match should recurse on.
 func compileLogic(e *logicExpr) (compiled, *Error) {
-	l, err := compile(e.l)
-	if err != nil {
-		return l, err
+	ops := operands(e, nil)
+	fns := make([]func(*Frame) bool, len(ops))
+	var need Need
+	for i, x := range ops {
+		c, err := compile(x)
+		if err != nil {
+			return c, err
+		}
+		fns[i], need = c.fn, need|c.need
 	}
-	r, err := compile(e.r)
-	if err != nil {
-		return r, err
-	}
-	a, b := l.fn, r.fn
-	c := compiled{need: l.need | r.need}
-	var sym string
-	switch e.op {
-	case tAnd:
-		c.fn, c.prec, sym = func(f *Frame) bool { return a(f) && b(f) }, precAnd, " && "
-	case tOr:
-		c.fn, c.prec, sym = func(f *Frame) bool { return a(f) || b(f) }, precOr, " || "
-	default:
-		c.fn, c.prec, sym = func(f *Frame) bool { return a(f) != b(f) }, precXor, " ^^ "
-	}
-	// Left-associative: a right operand of the same precedence needs
-	// parentheses to keep its grouping.
-	c.text = wrap(l, c.prec, false) + sym + wrap(r, c.prec+1, false)
-	return c, nil
+	return compiled{fn: chain(e.op, fns), need: need}, nil
 }
 
-func wrap(c compiled, min int, force bool) string {
-	if c.prec < min || force {
-		return "(" + c.text + ")"
+func chain(op tokKind, fns []func(*Frame) bool) func(*Frame) bool {
+	switch {
+	case op == tAnd && len(fns) == 2:
+		a, b := fns[0], fns[1]
+		return func(f *Frame) bool { return a(f) && b(f) }
+	case op == tOr && len(fns) == 2:
+		a, b := fns[0], fns[1]
+		return func(f *Frame) bool { return a(f) || b(f) }
+	case op == tAnd:
+		return func(f *Frame) bool {
+			for _, g := range fns {
+				if !g(f) {
+					return false
+				}
+			}
+			return true
+		}
+	case op == tOr:
+		return func(f *Frame) bool {
+			for _, g := range fns {
+				if g(f) {
+					return true
+				}
+			}
+			return false
+		}
 	}
-	return c.text
+	return func(f *Frame) bool {
+		odd := false
+		for _, g := range fns {
+			odd = odd != g(f)
+		}
+		return odd
+	}
+}
+
+// operands lists the operands of a chain of e's operator, in order. All
+// three operators are associative, so (a || b) || c and a || (b || c)
+// are the same chain. The left spine is walked in a loop; only operands
+// grouped by parentheses recurse, as deep as the parser allowed.
+func operands(e *logicExpr, out []expr) []expr {
+	var rights []expr
+	var x expr = e
+	for {
+		l, ok := x.(*logicExpr)
+		if !ok || l.op != e.op {
+			break
+		}
+		rights = append(rights, l.r)
+		x = l.l
+	}
+	out = append(out, x)
+	for i := len(rights) - 1; i >= 0; i-- {
+		if r, ok := rights[i].(*logicExpr); ok && r.op == e.op {
+			out = operands(r, out)
+		} else {
+			out = append(out, rights[i])
+		}
+	}
+	return out
+}
+
+var logicText = map[tokKind]string{tOr: " || ", tXor: " ^^ ", tAnd: " && "}
+
+func precOf(e expr) int {
+	switch e := e.(type) {
+	case *logicExpr:
+		switch e.op {
+		case tOr:
+			return precOr
+		case tXor:
+			return precXor
+		}
+		return precAnd
+	case *notExpr:
+		return precNot
+	}
+	return precAtom
+}
+
+// canonical writes a compiled tree with one spelling per operator and the
+// parentheses its precedence needs, plus those around a comparison after
+// "!", which read better: !(tcp.port == 80).
+func canonical(b *strings.Builder, e expr, min int, paren bool) {
+	if paren = paren || precOf(e) < min; paren {
+		b.WriteByte('(')
+	}
+	switch e := e.(type) {
+	case *logicExpr:
+		for i, x := range operands(e, nil) {
+			if i > 0 {
+				b.WriteString(logicText[e.op])
+			}
+			canonical(b, x, precOf(e)+1, false)
+		}
+	case *notExpr:
+		b.WriteByte('!')
+		r, isRel := e.x.(*relExpr)
+		canonical(b, e.x, precNot, isRel && r.op.kind != tEOF)
+	case *relExpr:
+		b.WriteString(e.canon)
+	}
+	if paren {
+		b.WriteByte(')')
+	}
 }
 
 var opText = map[tokKind]string{
@@ -125,7 +218,6 @@ func compileRel(r *relExpr) (compiled, *Error) {
 	if err != nil {
 		return c, err
 	}
-	c.prec, c.cmp = precAtom, true
 	c.need |= def.Need
 	if def.data != nil {
 		c.need |= NeedData
@@ -149,7 +241,7 @@ func presenceOf(o operand) (compiled, *Error) {
 	if o.field.data != nil {
 		need = 0 // every frame is a frame
 	}
-	return compiled{fn: present(o.field), text: o.field.Name, prec: precAtom, need: need}, nil
+	return compiled{fn: present(o.field), text: o.field.Name, need: need}, nil
 }
 
 func present(def *fieldDef) func(*Frame) bool {
@@ -157,7 +249,7 @@ func present(def *fieldDef) func(*Frame) bool {
 	case def.has != nil:
 		return def.has
 	case def.num != nil:
-		return anyValue(def.num)
+		return numMatch(def.num, numPred{op: tContains, fn: func(int64) bool { return true }}, false, false)
 	case def.ip6 != nil:
 		return anyValue(def.ip6)
 	}
@@ -207,6 +299,9 @@ func unknownField(name string, pos, end int) *Error {
 // suggest returns the known name closest to a mistyped one, if it is
 // within two edits and the name is long enough for that to mean a typo.
 func suggest(name string) string {
+	if len(name) > 64 {
+		return ""
+	}
 	best, bestD := "", 3
 	for i := range fieldTable {
 		if d := distance(name, fieldTable[i].Name, bestD); d < bestD {

@@ -95,13 +95,14 @@ const (
 	slotHave             // a value
 )
 
-// fieldDef is a Field with the functions that read its values from a
-// Frame. Each returns the i-th value of a field, counting from 0, so a
-// filter can walk a multi-valued field without allocating.
+// fieldDef is a Field with the means to read its values from a Frame.
+// The less common types read the i-th value through a function, counting
+// from 0, so a filter can walk a multi-valued field without allocating;
+// numeric fields, where filters spend their time, have a numAcc instead.
 type fieldDef struct {
 	Field
 	has  func(*Frame) bool // presence, for a protocol or label
-	num  func(*Frame, int) (int64, slot)
+	num  *numAcc
 	ip6  func(*Frame, int) (netip.Addr, slot)
 	str  func(*Frame, int) (string, slot)
 	data func(*Frame) []byte // the bytes of the frame protocol
@@ -129,8 +130,8 @@ func proto(name string, p Protos, desc string) fieldDef {
 		has: func(f *Frame) bool { return f.Protos&p != 0 }}
 }
 
-func num(name string, t Type, bits int, need Need, desc string, get func(*Frame, int) (int64, slot)) fieldDef {
-	return fieldDef{Field: Field{Name: name, Type: t, Bits: bits, Desc: desc, Need: need}, num: get}
+func num(name string, t Type, bits int, need Need, desc string, acc numAcc) fieldDef {
+	return fieldDef{Field: Field{Name: name, Type: t, Bits: bits, Desc: desc, Need: need}, num: &acc}
 }
 
 func str(name, desc string, get func(*Finding) string) fieldDef {
@@ -146,20 +147,20 @@ func str(name, desc string, get func(*Finding) string) fieldDef {
 var fieldTable = []fieldDef{
 	{Field: Field{Name: "frame", Type: TypeProtocol, Desc: "every frame; \"frame contains\" and \"frame matches\" search its bytes"},
 		has: func(*Frame) bool { return true }, data: func(f *Frame) []byte { return f.Data }},
-	num("frame.number", TypeUint, 32, NeedFrame, "frame number, from 1", one(func(f *Frame) int64 { return f.Number })),
-	num("frame.time_relative", TypeTime, 0, NeedFrame, "seconds since the first frame", one(func(f *Frame) int64 { return f.TimeRel })),
-	num("frame.len", TypeUint, 32, NeedFrame, "frame length on the wire, in bytes", one(func(f *Frame) int64 { return f.Len })),
-	num("frame.cap_len", TypeUint, 32, NeedFrame, "captured length, in bytes", one(func(f *Frame) int64 { return f.CapLen })),
+	num("frame.number", TypeUint, 32, NeedFrame, "frame number, from 1", numAcc{src: srcNumber}),
+	num("frame.time_relative", TypeTime, 0, NeedFrame, "seconds since the first frame", numAcc{src: srcTime}),
+	num("frame.len", TypeUint, 32, NeedFrame, "frame length on the wire, in bytes", numAcc{src: srcLen}),
+	num("frame.cap_len", TypeUint, 32, NeedFrame, "captured length, in bytes", numAcc{src: srcCapLen}),
 
 	proto("eth", ProtoEth, "Ethernet"),
-	num("eth.addr", TypeEther, 0, NeedEth, "source or destination Ethernet address", ethAddr(both)),
-	num("eth.src", TypeEther, 0, NeedEth, "source Ethernet address", ethAddr(src)),
-	num("eth.dst", TypeEther, 0, NeedEth, "destination Ethernet address", ethAddr(dst)),
+	num("eth.addr", TypeEther, 0, NeedEth, "source or destination Ethernet address", numAcc{src: srcEth}),
+	num("eth.src", TypeEther, 0, NeedEth, "source Ethernet address", numAcc{src: srcEth, role: src}),
+	num("eth.dst", TypeEther, 0, NeedEth, "destination Ethernet address", numAcc{src: srcEth, role: dst}),
 
 	proto("ip", ProtoIP, "IPv4"),
-	num("ip.addr", TypeIPv4, 0, NeedIP, "source or destination IPv4 address, of every IPv4 header", ip4Addr(both)),
-	num("ip.src", TypeIPv4, 0, NeedIP, "source IPv4 address", ip4Addr(src)),
-	num("ip.dst", TypeIPv4, 0, NeedIP, "destination IPv4 address", ip4Addr(dst)),
+	num("ip.addr", TypeIPv4, 0, NeedIP, "source or destination IPv4 address, of every IPv4 header", numAcc{src: srcIPv4}),
+	num("ip.src", TypeIPv4, 0, NeedIP, "source IPv4 address", numAcc{src: srcIPv4, role: src}),
+	num("ip.dst", TypeIPv4, 0, NeedIP, "destination IPv4 address", numAcc{src: srcIPv4, role: dst}),
 	proto("ipv6", ProtoIPv6, "IPv6"),
 	{Field: Field{Name: "ipv6.addr", Type: TypeIPv6, Desc: "source or destination IPv6 address, of every IPv6 header", Need: NeedIP}, ip6: ip6Addr(both)},
 	{Field: Field{Name: "ipv6.src", Type: TypeIPv6, Desc: "source IPv6 address", Need: NeedIP}, ip6: ip6Addr(src)},
@@ -168,38 +169,38 @@ var fieldTable = []fieldDef{
 	proto("icmpv6", ProtoICMPv6, "ICMPv6"),
 
 	proto("tcp", ProtoTCP, "TCP"),
-	num("tcp.port", TypeUint, 16, NeedPorts, "source or destination TCP port", tcpPort(both)),
-	num("tcp.srcport", TypeUint, 16, NeedPorts, "source TCP port", tcpPort(src)),
-	num("tcp.dstport", TypeUint, 16, NeedPorts, "destination TCP port", tcpPort(dst)),
-	num("tcp.stream", TypeUint, 32, NeedStream, "TCP stream index, from 0, as Wireshark counts", tcpStream),
-	num("tcp.flags", TypeUint, 16, NeedTCPFlags, "TCP flags as a number (0x002 SYN, 0x010 ACK...)", tcpFlags(0)),
-	num("tcp.flags.syn", TypeBool, 0, NeedTCPFlags, "SYN flag", tcpFlags(decode.SYN)),
-	num("tcp.flags.ack", TypeBool, 0, NeedTCPFlags, "ACK flag", tcpFlags(decode.ACK)),
-	num("tcp.flags.fin", TypeBool, 0, NeedTCPFlags, "FIN flag", tcpFlags(decode.FIN)),
-	num("tcp.flags.reset", TypeBool, 0, NeedTCPFlags, "RST flag", tcpFlags(decode.RST)),
-	num("tcp.flags.push", TypeBool, 0, NeedTCPFlags, "PSH flag", tcpFlags(decode.PSH)),
-	num("tcp.flags.urg", TypeBool, 0, NeedTCPFlags, "URG flag", tcpFlags(decode.URG)),
-	num("tcp.flags.ece", TypeBool, 0, NeedTCPFlags, "ECE flag", tcpFlags(decode.ECE)),
-	num("tcp.flags.cwr", TypeBool, 0, NeedTCPFlags, "CWR flag", tcpFlags(decode.CWR)),
-	num("tcp.seq_raw", TypeUint, 32, NeedTCPSeq, "sequence number as sent (not relative)", tcpSeq(AbsentSeq)),
-	num("tcp.ack_raw", TypeUint, 32, NeedTCPSeq, "acknowledgment number as sent (not relative)", tcpSeq(AbsentAck)),
-	num("tcp.len", TypeUint, 32, NeedTCPSeq, "TCP payload length, in bytes", tcpSeq(AbsentLen)),
+	num("tcp.port", TypeUint, 16, NeedPorts, "source or destination TCP port", numAcc{src: srcTCPPort}),
+	num("tcp.srcport", TypeUint, 16, NeedPorts, "source TCP port", numAcc{src: srcTCPPort, role: src}),
+	num("tcp.dstport", TypeUint, 16, NeedPorts, "destination TCP port", numAcc{src: srcTCPPort, role: dst}),
+	num("tcp.stream", TypeUint, 32, NeedStream, "TCP stream index, from 0, as Wireshark counts", numAcc{src: srcStream}),
+	num("tcp.flags", TypeUint, 16, NeedTCPFlags, "TCP flags as a number (0x002 SYN, 0x010 ACK...)", numAcc{src: srcFlags}),
+	num("tcp.flags.syn", TypeBool, 0, NeedTCPFlags, "SYN flag", numAcc{src: srcFlags, bit: decode.SYN}),
+	num("tcp.flags.ack", TypeBool, 0, NeedTCPFlags, "ACK flag", numAcc{src: srcFlags, bit: decode.ACK}),
+	num("tcp.flags.fin", TypeBool, 0, NeedTCPFlags, "FIN flag", numAcc{src: srcFlags, bit: decode.FIN}),
+	num("tcp.flags.reset", TypeBool, 0, NeedTCPFlags, "RST flag", numAcc{src: srcFlags, bit: decode.RST}),
+	num("tcp.flags.push", TypeBool, 0, NeedTCPFlags, "PSH flag", numAcc{src: srcFlags, bit: decode.PSH}),
+	num("tcp.flags.urg", TypeBool, 0, NeedTCPFlags, "URG flag", numAcc{src: srcFlags, bit: decode.URG}),
+	num("tcp.flags.ece", TypeBool, 0, NeedTCPFlags, "ECE flag", numAcc{src: srcFlags, bit: decode.ECE}),
+	num("tcp.flags.cwr", TypeBool, 0, NeedTCPFlags, "CWR flag", numAcc{src: srcFlags, bit: decode.CWR}),
+	num("tcp.seq_raw", TypeUint, 32, NeedTCPSeq, "sequence number as sent (not relative)", numAcc{src: srcSeq}),
+	num("tcp.ack_raw", TypeUint, 32, NeedTCPSeq, "acknowledgment number as sent (not relative)", numAcc{src: srcAck}),
+	num("tcp.len", TypeUint, 32, NeedTCPSeq, "TCP payload length, in bytes", numAcc{src: srcTCPLen}),
 	{Field: Field{Name: "tcp.analysis.reused_ports", Type: TypeLabel, Desc: "Wireshark's \"TCP Port numbers reused\"", Need: NeedReused},
 		has: func(f *Frame) bool { return f.Reused }},
 
 	proto("udp", ProtoUDP, "UDP"),
-	num("udp.port", TypeUint, 16, NeedPorts, "source or destination UDP port", ports(func(f *Frame) []Ports { return f.UDP }, both)),
-	num("udp.srcport", TypeUint, 16, NeedPorts, "source UDP port", ports(func(f *Frame) []Ports { return f.UDP }, src)),
-	num("udp.dstport", TypeUint, 16, NeedPorts, "destination UDP port", ports(func(f *Frame) []Ports { return f.UDP }, dst)),
+	num("udp.port", TypeUint, 16, NeedPorts, "source or destination UDP port", numAcc{src: srcUDP}),
+	num("udp.srcport", TypeUint, 16, NeedPorts, "source UDP port", numAcc{src: srcUDP, role: src}),
+	num("udp.dstport", TypeUint, 16, NeedPorts, "destination UDP port", numAcc{src: srcUDP, role: dst}),
 	proto("sctp", ProtoSCTP, "SCTP"),
-	num("sctp.port", TypeUint, 16, NeedPorts, "source or destination SCTP port", ports(func(f *Frame) []Ports { return f.SCTP }, both)),
-	num("sctp.srcport", TypeUint, 16, NeedPorts, "source SCTP port", ports(func(f *Frame) []Ports { return f.SCTP }, src)),
-	num("sctp.dstport", TypeUint, 16, NeedPorts, "destination SCTP port", ports(func(f *Frame) []Ports { return f.SCTP }, dst)),
+	num("sctp.port", TypeUint, 16, NeedPorts, "source or destination SCTP port", numAcc{src: srcSCTP}),
+	num("sctp.srcport", TypeUint, 16, NeedPorts, "source SCTP port", numAcc{src: srcSCTP, role: src}),
+	num("sctp.dstport", TypeUint, 16, NeedPorts, "destination SCTP port", numAcc{src: srcSCTP, role: dst}),
 
 	str("portlens.kind", "kind of a portlens finding, e.g. \"tcp.reused_ports\"", func(x *Finding) string { return x.Kind }),
 	str("portlens.class", "class of a portlens finding, e.g. \"after-rst\"", func(x *Finding) string { return x.Class }),
 	str("portlens.severity", "severity of a portlens finding: \"note\" or \"warning\"", func(x *Finding) string { return x.Severity }),
-	num("portlens.finding", TypeUint, 32, NeedFindings, "number of a portlens finding on the frame", finding),
+	num("portlens.finding", TypeUint, 32, NeedFindings, "number of a portlens finding on the frame", numAcc{src: srcFinding}),
 	{Field: Field{Name: "portlens.flagged", Type: TypeLabel, Desc: "the frame has a portlens finding", Need: NeedFindings},
 		has: func(f *Frame) bool { return len(f.Findings) > 0 }},
 }
@@ -222,46 +223,9 @@ func (r role) pick(i int) (header int, second bool) {
 	return i, r == dst
 }
 
-func one(get func(*Frame) int64) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		if i > 0 {
-			return 0, slotEnd
-		}
-		return get(f), slotHave
-	}
-}
-
-func ethAddr(r role) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		h, second := r.pick(i)
-		if h >= len(f.Eth) {
-			return 0, slotEnd
-		}
-		m := f.Eth[h].Src
-		if second {
-			m = f.Eth[h].Dst
-		}
-		return macValue(m), slotHave
-	}
-}
-
 // macValue orders Ethernet addresses as their bytes do.
 func macValue(m MAC) int64 {
 	return int64(m[0])<<40 | int64(m[1])<<32 | int64(binary.BigEndian.Uint32(m[2:]))
-}
-
-func ip4Addr(r role) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		h, second := r.pick(i)
-		if h >= len(f.IPv4) {
-			return 0, slotEnd
-		}
-		a := f.IPv4[h].Src
-		if second {
-			a = f.IPv4[h].Dst
-		}
-		return ip4Value(a), slotHave
-	}
 }
 
 // ip4Value orders IPv4 addresses as numbers. An address that is not IPv4
@@ -288,83 +252,112 @@ func ip6Addr(r role) func(*Frame, int) (netip.Addr, slot) {
 	}
 }
 
-func tcpPort(r role) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		h, second := r.pick(i)
-		if h >= len(f.TCP) {
-			return 0, slotEnd
-		}
-		if second {
-			return int64(f.TCP[h].Dst), slotHave
-		}
-		return int64(f.TCP[h].Src), slotHave
-	}
+// numSrc says where in a Frame a numeric field's values are.
+type numSrc uint8
+
+const (
+	srcNumber numSrc = iota
+	srcLen
+	srcCapLen
+	srcTime
+	srcEth
+	srcIPv4
+	srcTCPPort
+	srcUDP
+	srcSCTP
+	srcStream
+	srcFlags
+	srcSeq
+	srcAck
+	srcTCPLen
+	srcFinding
+)
+
+// numAcc reads a numeric field: booleans as 0 and 1, times in
+// nanoseconds, IPv4 and Ethernet addresses as big-endian numbers, so that
+// one comparison serves them all. It is a switch rather than a function
+// per field because a direct call is several times cheaper than an
+// indirect one, and matching a million frames is mostly this.
+type numAcc struct {
+	src  numSrc
+	role role
+	bit  decode.TCPFlags // srcFlags: one flag as a boolean; 0 for all flags as a number
 }
 
-func ports(of func(*Frame) []Ports, r role) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		p := of(f)
-		h, second := r.pick(i)
-		if h >= len(p) {
-			return 0, slotEnd
-		}
-		if second {
-			return int64(p[h].Dst), slotHave
-		}
-		return int64(p[h].Src), slotHave
+// count is the number of indexes at, for this frame.
+func (a *numAcc) count(f *Frame) int {
+	per := 1
+	if a.role == both {
+		per = 2
 	}
+	switch a.src {
+	case srcEth:
+		return per * len(f.Eth)
+	case srcIPv4:
+		return per * len(f.IPv4)
+	case srcTCPPort:
+		return per * len(f.TCP)
+	case srcUDP:
+		return per * len(f.UDP)
+	case srcSCTP:
+		return per * len(f.SCTP)
+	case srcStream, srcFlags, srcSeq, srcAck, srcTCPLen:
+		return len(f.TCP)
+	case srcFinding:
+		return len(f.Findings)
+	}
+	return 1
 }
 
-func tcpStream(f *Frame, i int) (int64, slot) {
-	if i >= len(f.TCP) {
-		return 0, slotEnd
+// at returns the value at index i < count(f), or false if that header
+// lacks the field.
+func (a *numAcc) at(f *Frame, i int) (int64, bool) {
+	h, second := a.role.pick(i)
+	switch a.src {
+	case srcNumber:
+		return f.Number, true
+	case srcLen:
+		return f.Len, true
+	case srcCapLen:
+		return f.CapLen, true
+	case srcTime:
+		return f.TimeRel, true
+	case srcEth:
+		return macValue(pickOf(f.Eth[h].Src, f.Eth[h].Dst, second)), true
+	case srcIPv4:
+		return ip4Value(pickOf(f.IPv4[h].Src, f.IPv4[h].Dst, second)), true
+	case srcTCPPort:
+		return int64(pickOf(f.TCP[h].Src, f.TCP[h].Dst, second)), true
+	case srcUDP:
+		return int64(pickOf(f.UDP[h].Src, f.UDP[h].Dst, second)), true
+	case srcSCTP:
+		return int64(pickOf(f.SCTP[h].Src, f.SCTP[h].Dst, second)), true
+	case srcFinding:
+		return int64(f.Findings[i].Index), true
 	}
-	if f.TCP[i].Stream < 0 {
-		return 0, slotSkip
-	}
-	return int64(f.TCP[i].Stream), slotHave
+	return a.tcp(&f.TCP[i])
 }
 
-// tcpFlags reads one flag as a boolean, or with bit 0 all flags as a number.
-func tcpFlags(bit decode.TCPFlags) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		if i >= len(f.TCP) {
-			return 0, slotEnd
+func (a *numAcc) tcp(t *TCP) (int64, bool) {
+	switch a.src {
+	case srcStream:
+		return int64(t.Stream), t.Stream >= 0
+	case srcFlags:
+		if a.bit == 0 {
+			return int64(t.Flags), t.Absent&AbsentFlags == 0
 		}
-		t := &f.TCP[i]
-		switch {
-		case t.Absent&AbsentFlags != 0:
-			return 0, slotSkip
-		case bit == 0:
-			return int64(t.Flags), slotHave
-		case t.Flags&bit != 0:
-			return 1, slotHave
-		}
-		return 0, slotHave
+		return int64(t.Flags&a.bit) / int64(a.bit), t.Absent&AbsentFlags == 0
+	case srcSeq:
+		return int64(t.Seq), t.Absent&AbsentSeq == 0
+	case srcAck:
+		return int64(t.Ack), t.Absent&AbsentAck == 0
 	}
+	return int64(t.Len), t.Absent&AbsentLen == 0
 }
 
-func tcpSeq(which TCPFields) func(*Frame, int) (int64, slot) {
-	return func(f *Frame, i int) (int64, slot) {
-		if i >= len(f.TCP) {
-			return 0, slotEnd
-		}
-		t := &f.TCP[i]
-		switch {
-		case t.Absent&which != 0:
-			return 0, slotSkip
-		case which == AbsentSeq:
-			return int64(t.Seq), slotHave
-		case which == AbsentAck:
-			return int64(t.Ack), slotHave
-		}
-		return int64(t.Len), slotHave
+func pickOf[T any](a, b T, second bool) T {
+	if second {
+		return b
 	}
-}
-
-func finding(f *Frame, i int) (int64, slot) {
-	if i >= len(f.Findings) {
-		return 0, slotEnd
-	}
-	return int64(f.Findings[i].Index), slotHave
+	return a
 }

@@ -36,6 +36,8 @@
 // of its fields. Match allocates nothing.
 package filter
 
+import "strings"
+
 // Filter is a compiled display filter. It is immutable and safe for
 // concurrent use.
 type Filter struct {
@@ -58,7 +60,9 @@ func Compile(text string) (*Filter, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	return &Filter{text: c.text, need: c.need, match: c.fn}, nil
+	var b strings.Builder
+	canonical(&b, e, 0, false)
+	return &Filter{text: b.String(), need: c.need, match: c.fn}, nil
 }
 
 // Match reports whether the frame passes the filter.

@@ -164,7 +164,7 @@ func parseSeconds(t token) (int64, bool) {
 	s, exp := t.text, 0
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > 1000 || e < -1000 || s[i+1] == '+' && len(s) == i+2 {
+		if err != nil || e > 1000 || e < -1000 {
 			return 0, false
 		}
 		s, exp = s[:i], e
@@ -201,7 +201,7 @@ func formatSeconds(ns int64) string {
 	sign := ""
 	u := uint64(ns)
 	if ns < 0 {
-		sign, u = "-", uint64(-(ns + 1))+1
+		sign, u = "-", uint64(-(ns+1))+1
 	}
 	s := sign + strconv.FormatUint(u/1e9, 10)
 	if f := u % 1e9; f != 0 {

@@ -39,6 +39,7 @@ type relExpr struct {
 	notIn bool
 	rhs   operand
 	set   []setElem
+	canon string // the canonical text, once compiled
 }
 
 type operand struct {
@@ -56,10 +57,15 @@ type setElem struct {
 }
 
 type parser struct {
-	src  string
-	toks []token
-	i    int
+	src   string
+	toks  []token
+	i     int
+	depth int // of parentheses and "not"s, which the parser recurses on
 }
+
+// maxDepth bounds the nesting of a filter, so that no input can exhaust
+// the stack; people nest a few levels.
+const maxDepth = 256
 
 // parse turns a filter into its syntax tree; nil for an empty filter.
 func parse(s string) (expr, *Error) {
@@ -120,6 +126,11 @@ func (p *parser) xor() (expr, *Error) { return p.binary(tXor, p.and) }
 func (p *parser) and() (expr, *Error) { return p.binary(tAnd, p.not) }
 
 func (p *parser) not() (expr, *Error) {
+	if p.depth++; p.depth > maxDepth {
+		t := p.peek()
+		return nil, errAt(t.pos, t.end, "The filter nests more than %d levels deep.", maxDepth)
+	}
+	defer func() { p.depth-- }()
 	if t := p.peek(); t.kind == tNot {
 		p.next()
 		x, err := p.not()

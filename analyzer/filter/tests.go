@@ -91,7 +91,7 @@ func compileValue(def *fieldDef, op token, o operand) (compiled, *Error) {
 func valueTest(def *fieldDef, base tokKind, l lit, all, neg bool) func(*Frame) bool {
 	switch domainOf(def.Type) {
 	case dNum:
-		return quantify(def.num, numPred(base, l), all, neg)
+		return numMatch(def.num, numPred{op: base, lo: l.lo, hi: l.hi}, all, neg)
 	case dIP6:
 		if base == tAnyEq {
 			return quantify(def.ip6, inRanges([]rng[netip.Addr]{{l.a, l.b}}, netip.Addr.Compare), all, neg)
@@ -104,24 +104,89 @@ func valueTest(def *fieldDef, base tokKind, l lit, all, neg bool) func(*Frame) b
 	return quantify(frameData, orderPred(base, b, bytes.Compare), all, neg)
 }
 
-// numPred is the per-value test of a numeric field, written out for the
-// common cases because filters spend most of their time here.
-func numPred(base tokKind, l lit) func(int64) bool {
-	lo, hi := l.lo, l.hi
-	switch base {
+// numPred is the per-value test of a numeric field.
+type numPred struct {
+	op     tokKind // tAnyEq: within [lo, hi], or one of rs if set; tGt...tLe: against lo; tContains: fn
+	lo, hi int64
+	rs     []rng[int64]
+	fn     func(int64) bool
+}
+
+func (p *numPred) test(v int64) bool {
+	switch p.op {
+	case tAnyEq:
+		if p.rs == nil {
+			return v >= p.lo && v <= p.hi
+		}
+		for _, r := range p.rs {
+			if v >= r.lo && v <= r.hi {
+				return true
+			}
+		}
+		return false
 	case tGt:
-		return func(v int64) bool { return v > lo }
+		return v > p.lo
 	case tGe:
-		return func(v int64) bool { return v >= lo }
+		return v >= p.lo
 	case tLt:
-		return func(v int64) bool { return v < lo }
+		return v < p.lo
 	case tLe:
-		return func(v int64) bool { return v <= lo }
+		return v <= p.lo
 	}
-	if lo == hi {
-		return func(v int64) bool { return v == lo }
+	return p.fn(v)
+}
+
+// numTest is quantify for numeric fields, with direct calls: filters
+// spend most of their time here.
+type numTest struct {
+	acc      *numAcc
+	pred     numPred
+	all, neg bool
+}
+
+func (t *numTest) match(f *Frame) bool {
+	seen := false
+	simple := t.pred.op == tAnyEq && t.pred.rs == nil
+	for i, n := 0, t.acc.count(f); i < n; i++ {
+		v, ok := t.acc.at(f, i)
+		if !ok {
+			continue
+		}
+		seen = true
+		var pass bool
+		if simple {
+			pass = v >= t.pred.lo && v <= t.pred.hi
+		} else {
+			pass = t.pred.test(v)
+		}
+		if pass != t.neg {
+			if !t.all {
+				return true
+			}
+		} else if t.all {
+			return false
+		}
 	}
-	return func(v int64) bool { return v >= lo && v <= hi }
+	return t.all && seen
+}
+
+func numMatch(acc *numAcc, pred numPred, all, neg bool) func(*Frame) bool {
+	t := &numTest{acc: acc, pred: pred, all: all, neg: neg}
+	return t.match
+}
+
+// numValues adapts a numeric field to the index-based walk of the other
+// types, for the rarer tests that are generic.
+func numValues(acc *numAcc) func(*Frame, int) (int64, slot) {
+	return func(f *Frame, i int) (int64, slot) {
+		if i >= acc.count(f) {
+			return 0, slotEnd
+		}
+		if v, ok := acc.at(f, i); ok {
+			return v, slotHave
+		}
+		return 0, slotSkip
+	}
 }
 
 func orderPred[T any](base tokKind, x T, cmp func(a, b T) int) func(T) bool {
@@ -144,20 +209,6 @@ func inRanges[T any](rs []rng[T], cmp func(a, b T) int) func(T) bool {
 	return func(v T) bool {
 		for _, r := range rs {
 			if cmp(v, r.lo) >= 0 && cmp(v, r.hi) <= 0 {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-func inNumRanges(rs []rng[int64]) func(int64) bool {
-	if len(rs) == 1 {
-		return numPred(tAnyEq, lit{lo: rs[0].lo, hi: rs[0].hi})
-	}
-	return func(v int64) bool {
-		for _, r := range rs {
-			if v >= r.lo && v <= r.hi {
 				return true
 			}
 		}
@@ -193,7 +244,11 @@ func compileSet(def *fieldDef, set []setElem, notIn bool) (compiled, *Error) {
 	c := compiled{text: "{" + strings.Join(texts, ", ") + "}"}
 	switch domainOf(def.Type) {
 	case dNum:
-		c.fn = quantify(def.num, inNumRanges(nums), all, neg)
+		p := numPred{op: tAnyEq, lo: 1, hi: 0, rs: nums} // an empty set holds nothing
+		if len(nums) == 1 {
+			p = numPred{op: tAnyEq, lo: nums[0].lo, hi: nums[0].hi}
+		}
+		c.fn = numMatch(def.num, p, all, neg)
 	case dIP6:
 		c.fn = quantify(def.ip6, inRanges(addrs, netip.Addr.Compare), all, neg)
 	default:
@@ -239,7 +294,7 @@ func compilePair(def *fieldDef, op token, o operand) (compiled, *Error) {
 	c := compiled{text: other.Name, need: other.Need}
 	switch domainOf(def.Type) {
 	case dNum:
-		c.fn = pairTest(def.num, other.num, cmp.Compare[int64], base, all, neg)
+		c.fn = pairTest(numValues(def.num), numValues(other.num), cmp.Compare[int64], base, all, neg)
 	case dIP6:
 		c.fn = pairTest(def.ip6, other.ip6, netip.Addr.Compare, base, all, neg)
 	default:
@@ -317,13 +372,13 @@ func compileContains(def *fieldDef, o operand) (compiled, *Error) {
 	sub := []byte(l.s)
 	c := compiled{text: l.text}
 	if def.Type == TypeEther {
-		c.fn = quantify(def.num, func(v int64) bool {
+		c.fn = numMatch(def.num, numPred{op: tContains, fn: func(v int64) bool {
 			var m [6]byte
 			for i := range m {
 				m[i] = byte(v >> (40 - 8*i))
 			}
 			return bytes.Contains(m[:], sub)
-		}, false, false)
+		}}, false, false)
 		return c, nil
 	}
 	c.fn = func(f *Frame) bool { return bytes.Contains(f.Data, sub) }
