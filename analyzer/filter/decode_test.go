@@ -65,8 +65,38 @@ func (d *wsDecoder) frame(n int64, p *capture.Packet) *filter.Frame {
 		return f
 	}
 	pkt := gopacket.NewPacket(f.Data, first, gopacket.Default)
-	d.walk(f, pkt.Layers(), p.Time)
+	d.walk(f, pkt.Layers(), p.Time, -1)
 	return f
+}
+
+// gopacketStops reports whether the test decoder gives up on a frame where
+// Wireshark goes on: a layer gopacket cannot decode (a truncated TCP
+// header), an EtherType or GRE payload it does not know (802.1ah, Aruba's
+// 802.11 in GRE), or an IPv6 fragment, which it does not reassemble.
+func gopacketStops(link capture.LinkType, data []byte) bool {
+	first := linkLayer(link, data)
+	if first == gopacket.LayerTypeZero {
+		return true
+	}
+	pkt := gopacket.NewPacket(data, first, gopacket.NoCopy)
+	if pkt.ErrorLayer() != nil {
+		return true
+	}
+	ls := pkt.Layers()
+	for _, l := range ls {
+		if fr, ok := l.(*layers.IPv6Fragment); ok && (fr.FragmentOffset != 0 || fr.MoreFragments) {
+			return true
+		}
+	}
+	last := ls[len(ls)-1].LayerType()
+	if last == gopacket.LayerTypePayload && len(ls) > 1 {
+		last = ls[len(ls)-2].LayerType()
+	}
+	switch last {
+	case layers.LayerTypeEthernet, layers.LayerTypeDot1Q, layers.LayerTypeGRE:
+		return true
+	}
+	return false
 }
 
 func linkLayer(l capture.LinkType, data []byte) gopacket.LayerType {
@@ -79,7 +109,11 @@ func linkLayer(l capture.LinkType, data []byte) gopacket.LayerType {
 		return layers.LayerTypeLinuxSLL
 	case capture.LinkLinuxSLL2:
 		return layers.LayerTypeLinuxSLL2
-	case capture.LinkRaw, capture.LinkRaw12, capture.LinkRaw14, capture.LinkIPv4, capture.LinkIPv6:
+	case capture.LinkIPv4:
+		return layers.LayerTypeIPv4
+	case capture.LinkIPv6:
+		return layers.LayerTypeIPv6
+	case capture.LinkRaw, capture.LinkRaw12, capture.LinkRaw14:
 		if len(data) > 0 && data[0]>>4 == 6 {
 			return layers.LayerTypeIPv6
 		}
@@ -88,21 +122,48 @@ func linkLayer(l capture.LinkType, data []byte) gopacket.LayerType {
 	return gopacket.LayerTypeZero
 }
 
-func (d *wsDecoder) walk(f *filter.Frame, ls []gopacket.Layer, ts int64) {
+// walk adds the fields of decoded layers. rem is what remains of the IP
+// payload by the IP header's length fields (-1 before an IP header): tcp.len
+// comes from it, as in Wireshark, not from the bytes captured.
+func (d *wsDecoder) walk(f *filter.Frame, ls []gopacket.Layer, ts int64, rem int) {
 	for _, l := range ls {
 		switch l := l.(type) {
 		case *layers.Ethernet:
 			f.AddEth(filter.MAC(l.SrcMAC), filter.MAC(l.DstMAC))
 		case *layers.IPv4:
+			if len(l.SrcIP) == 0 || l.Version != 4 { // Wireshark shows "ip" without addresses
+				f.Protos |= filter.ProtoIP
+				return
+			}
 			f.AddIP(addr(l.SrcIP), addr(l.DstIP))
+			rem = int(l.Length) - int(l.IHL)*4
 			if l.Flags&layers.IPv4MoreFragments != 0 || l.FragOffset != 0 {
 				d.reassemble(f, l, ts)
 			}
 		case *layers.IPv6:
+			if len(l.SrcIP) == 0 || l.Version != 6 {
+				f.Protos |= filter.ProtoIPv6
+				return
+			}
 			f.AddIP(addr(l.SrcIP), addr(l.DstIP))
+			rem = int(l.Length)
+		case *layers.IPv6HopByHop, *layers.IPv6Destination, *layers.IPv6Routing:
+			rem -= len(l.LayerContents())
+		case *layers.IPv6Fragment:
+			rem -= len(l.LayerContents())
+			if l.FragmentOffset == 0 && !l.MoreFragments {
+				// An atomic fragment is a whole datagram: Wireshark decodes on,
+				// gopacket does not.
+				sub := gopacket.NewPacket(l.Payload, l.NextHeader.LayerType(), gopacket.Default)
+				d.walk(f, sub.Layers(), ts, rem)
+			}
 		case *layers.TCP:
+			n := len(l.Payload)
+			if rem >= 0 {
+				n = max(rem-int(l.DataOffset)*4, 0)
+			}
 			f.AddTCP(filter.TCP{Src: uint16(l.SrcPort), Dst: uint16(l.DstPort), Stream: -1,
-				Flags: tcpFlags(l), Seq: l.Seq, Ack: l.Ack, Len: uint32(len(l.Payload))})
+				Flags: tcpFlags(l), Seq: l.Seq, Ack: l.Ack, Len: uint32(n)})
 		case *layers.UDP:
 			f.AddUDP(uint16(l.SrcPort), uint16(l.DstPort))
 		case *layers.SCTP:
@@ -132,7 +193,7 @@ func (d *wsDecoder) reassemble(f *filter.Frame, l *layers.IPv4, ts int64) {
 		return
 	}
 	sub := gopacket.NewPacket(whole.Payload, whole.Protocol.LayerType(), gopacket.Default)
-	d.walk(f, sub.Layers(), ts)
+	d.walk(f, sub.Layers(), ts, len(whole.Payload))
 }
 
 // quoted adds the IP header and the start of the transport header that an

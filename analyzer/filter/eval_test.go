@@ -349,3 +349,25 @@ func TestReset(t *testing.T) {
 		t.Error("Reset did not keep the slices' memory")
 	}
 }
+
+// A caller's bad address (zero, or of the wrong family) neither panics
+// nor matches a real address.
+func TestBadAddresses(t *testing.T) {
+	var f filter.Frame
+	f.AddIP(netip.Addr{}, netip.Addr{})
+	f.IPv4 = append(f.IPv4, filter.AddrPair{Src: ip("2001:db8::1"), Dst: ip("::ffff:10.0.0.1")})
+	if len(f.IPv4) != 2 || len(f.IPv6) != 0 {
+		t.Fatalf("AddIP of zero addresses: %d IPv4 and %d IPv6 headers", len(f.IPv4), len(f.IPv6))
+	}
+	for filterText, want := range map[string]bool{
+		"ip.addr == 0.0.0.0": false, "ip.addr == 10.0.0.1": true, "ip.addr != 1.2.3.4": true, "ip": true,
+	} {
+		flt, err := filter.Compile(filterText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := flt.Match(&f); got != want {
+			t.Errorf("%q = %v, want %v", filterText, got, want)
+		}
+	}
+}

@@ -52,7 +52,10 @@ func (t Type) String() string {
 // Need is a set of groups of Frame fields. A compiled filter reports the
 // groups it reads, so the caller fills only those: the page and the
 // command have some groups at hand for every frame (the analyzer's
-// per-frame columns) and must decode the packet again for others.
+// per-frame columns) and must decode the packet again for others. The
+// TCP slice must hold one entry per TCP header when any of NeedPorts,
+// NeedTCPFlags, NeedTCPSeq or NeedStream is set; within an entry only the
+// needed fields matter.
 type Need uint16
 
 const (

@@ -27,10 +27,24 @@
 //     == -1" and "tcp.port < -1" match nothing and "tcp.port != -1"
 //     matches every TCP frame, as in Wireshark.
 //
+// Values take Wireshark's forms: integers in decimal, hex (0x50), octal
+// (0120), binary (0b1010000) or as a character ('P'); booleans as True,
+// False, 1 or 0; times as seconds (1.5, 15e-1), cut to the nanosecond;
+// IPv4 and IPv6 addresses with an optional /bits; Ethernet addresses with
+// ":", "-" or "." between the bytes; strings in double quotes with C
+// escapes (r"..." keeps backslashes), or unquoted when they are one word;
+// bytes as 47:45:54, 47-45-54, 474554 or a quoted string.
+//
 // Not supported: slices, layer operators (#), field references, functions,
 // arithmetic, the any/all quantifiers and chained comparisons. Ordering
 // comparisons with a CIDR prefix ("ip.addr > 10.0.0.0/8") are refused:
 // Wireshark accepts them with results that depend on the IP version.
+//
+// Errors are *Error values that say where (a byte offset) and what, in
+// Wireshark 4.4's words where it has them ("\"70000\" too big for this
+// field, maximum 65535."), and more precisely where Wireshark only says
+// "Unexpected end of filter expression." ("Expected a value after
+// \"==\".").
 //
 // A compiled Filter reads a Frame that the caller fills; Needs says which
 // of its fields. Match allocates nothing.

@@ -114,9 +114,10 @@ func (f *Frame) AddEth(src, dst MAC) {
 	f.Eth = append(f.Eth, MACPair{src, dst})
 }
 
-// AddIP adds an IPv4 or IPv6 header, by the version of src.
+// AddIP adds an IPv4 or IPv6 header, by the version of its addresses
+// (an IPv4-mapped IPv6 address is IPv6).
 func (f *Frame) AddIP(src, dst netip.Addr) {
-	if src.Is4() {
+	if src.Is4() || !src.Is6() && !dst.Is6() {
 		f.Protos |= ProtoIP
 		f.IPv4 = append(f.IPv4, AddrPair{src, dst})
 		return

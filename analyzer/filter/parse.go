@@ -82,7 +82,7 @@ func parse(s string) (expr, *Error) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, p.unexpected(t)
+		return nil, p.trailing(t)
 	}
 	return e, nil
 }
@@ -104,6 +104,28 @@ func (p *parser) unexpected(t token) *Error {
 	return errAt(t.pos, t.end, "%q was unexpected in this context.", t.text)
 }
 
+// trailing reports a token that follows a complete expression.
+func (p *parser) trailing(t token) *Error {
+	if t.kind >= tAnyEq && t.kind <= tIn {
+		return errUnsupported("Chained comparisons (1 < a <= 3; write 1 < a && a <= 3)", t.pos, t.end)
+	}
+	return p.unexpected(t)
+}
+
+// expected reports a missing part after the token before it: "Expected a
+// value after \"==\"." says more than "Unexpected end of filter".
+func (p *parser) expected(what string, after, got token) *Error {
+	if got.kind == tEOF {
+		return errAt(len(p.src), len(p.src), "Expected %s after %q.", what, after.text)
+	}
+	return errAt(got.pos, got.end, "Expected %s after %q, not %q.", what, after.text, got.text)
+}
+
+// startsOperand tells whether a token can begin a relation.
+func startsOperand(k tokKind) bool {
+	return k == tWord || k == tString || k == tChar || k == tMinus || k == tPlus
+}
+
 // binary parses a left-associative chain of one logical operator.
 func (p *parser) binary(op tokKind, sub func() (expr, *Error)) (expr, *Error) {
 	l, err := sub()
@@ -111,7 +133,10 @@ func (p *parser) binary(op tokKind, sub func() (expr, *Error)) (expr, *Error) {
 		return nil, err
 	}
 	for p.peek().kind == op {
-		p.next()
+		t := p.next()
+		if k := p.peek().kind; !startsOperand(k) && k != tLParen && k != tNot {
+			return nil, p.expected("a filter", t, p.peek())
+		}
 		r, err := sub()
 		if err != nil {
 			return nil, err
@@ -133,6 +158,9 @@ func (p *parser) not() (expr, *Error) {
 	defer func() { p.depth-- }()
 	if t := p.peek(); t.kind == tNot {
 		p.next()
+		if k := p.peek().kind; !startsOperand(k) && k != tLParen && k != tNot {
+			return nil, p.expected("a filter", t, p.peek())
+		}
 		x, err := p.not()
 		if err != nil {
 			return nil, err
@@ -146,13 +174,19 @@ func (p *parser) primary() (expr, *Error) {
 	if p.peek().kind != tLParen {
 		return p.relation()
 	}
-	p.next()
+	open := p.next()
+	if k := p.peek().kind; !startsOperand(k) && k != tLParen && k != tNot {
+		return nil, p.expected("a filter", open, p.peek())
+	}
 	e, err := p.or()
 	if err != nil {
 		return nil, err
 	}
 	if t := p.next(); t.kind != tRParen {
-		return nil, p.unexpected(t)
+		if t.kind == tEOF {
+			return nil, errAt(open.pos, open.end, "This \"(\" is not closed.")
+		}
+		return nil, p.trailing(t)
 	}
 	return e, nil
 }
@@ -167,6 +201,9 @@ func (p *parser) relation() (expr, *Error) {
 	switch t.kind {
 	case tAnyEq, tAllNe, tAllEq, tAnyNe, tGt, tGe, tLt, tLe, tContains, tMatches:
 		r.op = p.next()
+		if !startsOperand(p.peek().kind) {
+			return nil, p.expected("a value", r.op, p.peek())
+		}
 		r.rhs, err = p.operand()
 	case tIn:
 		r.op = p.next()
@@ -219,19 +256,27 @@ func (p *parser) operand() (operand, *Error) {
 }
 
 func (p *parser) set() ([]setElem, *Error) {
-	if t := p.next(); t.kind != tLBrace {
-		return nil, p.unexpected(t)
+	in := p.toks[p.i-1]
+	open := p.next()
+	if open.kind != tLBrace {
+		return nil, p.expected("a set such as {80, 443}", in, open)
 	}
 	var set []setElem
-	for {
+	for after := open; ; {
 		var e setElem
 		var err *Error
+		if !startsOperand(p.peek().kind) {
+			return nil, p.expected("a value", after, p.peek())
+		}
 		if e.lo, err = p.operand(); err != nil {
 			return nil, err
 		}
 		if p.peek().kind == tDotDot {
-			p.next()
+			dots := p.next()
 			e.ranged = true
+			if !startsOperand(p.peek().kind) {
+				return nil, p.expected("a value", dots, p.peek())
+			}
 			if e.hi, err = p.operand(); err != nil {
 				return nil, err
 			}
@@ -241,8 +286,11 @@ func (p *parser) set() ([]setElem, *Error) {
 		case tRBrace:
 			return set, nil
 		case tComma:
+			after = t
+		case tEOF:
+			return nil, errAt(open.pos, open.end, "This \"{\" is not closed.")
 		default:
-			return nil, p.unexpected(t)
+			return nil, errAt(t.pos, t.end, "Expected \",\" or \"}\" between the values of a set, not %q.", t.text)
 		}
 	}
 }
