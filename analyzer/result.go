@@ -21,6 +21,9 @@ type Result struct {
 	Packets int
 	// FirstTime and LastTime bound the capture (ns since the epoch).
 	FirstTime, LastTime int64
+	// StartTime is frame 1's time, which Wireshark's frame.time_relative
+	// counts from (FirstTime is the earliest, when time runs backwards).
+	StartTime int64
 	Frames              Frames
 	Hosts               *conv.Hosts
 	Conversations       *conv.Table // index == tcp.stream

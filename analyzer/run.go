@@ -115,6 +115,9 @@ func (run *Run) add(cp *capture.Packet) {
 	res := run.res
 	res.Packets++
 	frame := res.Packets
+	if frame == 1 {
+		res.StartTime = cp.Time
+	}
 	if frame == 1 || cp.Time < res.FirstTime {
 		res.FirstTime = cp.Time
 	}

@@ -308,7 +308,7 @@ func TestNeeds(t *testing.T) {
 		{"", 0},
 		{"frame", 0},
 		{"tcp", filter.NeedProtos},
-		{"frame.number == 1", filter.NeedFrame},
+		{"frame.number == 1", filter.NeedNumber},
 		{"eth.addr == ff:ff:ff:ff:ff:ff", filter.NeedEth},
 		{"ip.addr == 10.0.0.1 || ipv6", filter.NeedIP | filter.NeedProtos},
 		{"tcp.port == 80", filter.NeedPorts},

@@ -59,7 +59,7 @@ func (t Type) String() string {
 type Need uint16
 
 const (
-	NeedFrame    Need = 1 << iota // Number, Len, CapLen, TimeRel
+	NeedFrame    Need = 1 << iota // Len, CapLen, TimeRel (and Number)
 	NeedProtos                    // Protos, for bare protocol names
 	NeedEth                       // Eth
 	NeedIP                        // IPv4 and IPv6
@@ -70,6 +70,7 @@ const (
 	NeedReused                    // Reused
 	NeedFindings                  // Findings
 	NeedData                      // Data
+	NeedNumber                    // Number alone (frame.number), which a caller always has
 )
 
 // Field describes a field or protocol name that filters can use.
@@ -150,7 +151,7 @@ func str(name, desc string, get func(*Finding) string) fieldDef {
 var fieldTable = []fieldDef{
 	{Field: Field{Name: "frame", Type: TypeProtocol, Desc: "every frame; \"frame contains\" and \"frame matches\" search its bytes"},
 		has: func(*Frame) bool { return true }, data: func(f *Frame) []byte { return f.Data }},
-	num("frame.number", TypeUint, 32, NeedFrame, "frame number, from 1", numAcc{src: srcNumber}),
+	num("frame.number", TypeUint, 32, NeedNumber, "frame number, from 1", numAcc{src: srcNumber}),
 	num("frame.time_relative", TypeTime, 0, NeedFrame, "seconds since the first frame", numAcc{src: srcTime}),
 	num("frame.len", TypeUint, 32, NeedFrame, "frame length on the wire, in bytes", numAcc{src: srcLen}),
 	num("frame.cap_len", TypeUint, 32, NeedFrame, "captured length, in bytes", numAcc{src: srcCapLen}),

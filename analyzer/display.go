@@ -1,0 +1,249 @@
+package analyzer
+
+import (
+	"io"
+
+	"github.com/portlens/portlens/analyzer/capture"
+	"github.com/portlens/portlens/analyzer/conv"
+	"github.com/portlens/portlens/analyzer/decode"
+	"github.com/portlens/portlens/analyzer/filter"
+	"github.com/portlens/portlens/analyzer/rules"
+)
+
+// Display filters (Wireshark's language, analyzer/filter) over a result's
+// frames: one implementation for the page's filter box and the command's
+// -Y. A frame is described from the analysis' per-frame columns (its
+// conversation's addresses and ports, its TCP flags, its flags and
+// findings), and read again from the file only when the filter asks for
+// what the columns do not hold: lengths, times, Ethernet addresses, raw
+// sequence numbers, the bytes, or any address or port of a frame with
+// several IP layers or transport headers (a tunnel, an ICMP error).
+
+// Describer fills filter.Frames for a result's frames, in increasing
+// order (it walks the flags alongside). It reads frames again from its
+// source when the filter needs it; not safe for concurrent use.
+type Describer struct {
+	r    *Result
+	src  io.ReaderAt
+	need filter.Need
+	dec  *decode.Decoder
+	pkt  decode.Packet
+	flag int // index of the next flag not before the frame described
+}
+
+// Describer returns a Describer of r's frames for a filter needing need,
+// reading packets again from src (the file the analysis read) if needed.
+func (r *Result) Describer(need filter.Need, src io.ReaderAt) *Describer {
+	return &Describer{r: r, src: src, need: need, dec: decode.NewDecoder()}
+}
+
+// packetFields are the groups only a frame's bytes hold.
+const packetFields = filter.NeedFrame | filter.NeedEth | filter.NeedTCPSeq | filter.NeedData
+
+// layerFields are the groups the columns hold for a frame with one IP
+// layer and one transport header only.
+const layerFields = filter.NeedProtos | filter.NeedIP | filter.NeedPorts | filter.NeedTCPFlags | filter.NeedStream
+
+// NeedsPackets reports whether a filter needing need reads frames again
+// for every frame (not only for the few with several layers).
+func NeedsPackets(need filter.Need) bool { return need&packetFields != 0 }
+
+// Describe fills fr with frame n (1-based; n never decreases between
+// calls).
+func (d *Describer) Describe(fr *filter.Frame, n int) error {
+	fr.Reset()
+	fr.Number = int64(n)
+	col := d.r.Frames.At(n)
+	var err error
+	if d.need&packetFields != 0 || (d.need&layerFields != 0 && (col.Layered || d.needsIP(col))) {
+		err = d.fromPacket(fr, n, col)
+	} else {
+		d.fromColumns(fr, col)
+	}
+	if d.need&(filter.NeedReused|filter.NeedFindings) != 0 {
+		d.flags(fr, n)
+	}
+	return err
+}
+
+// needsIP reports whether the filter reads addresses the columns do not
+// have for col: an IP frame that belongs to no conversation (ICMP, other
+// protocols over IP).
+func (d *Describer) needsIP(col Frame) bool {
+	if d.need&filter.NeedIP == 0 || col.Transport == decode.None {
+		return false
+	}
+	switch col.Transport {
+	case decode.TCP, decode.UDP, decode.SCTP:
+		return col.Ref < 0
+	}
+	return true
+}
+
+// protos are the protocols col's columns say the frame holds.
+func protos(col Frame) filter.Protos {
+	var p filter.Protos
+	if col.Ethernet {
+		p |= filter.ProtoEth
+	}
+	if col.Transport != decode.None {
+		if col.IPv6 {
+			p |= filter.ProtoIPv6
+		} else {
+			p |= filter.ProtoIP
+		}
+	}
+	switch col.Transport {
+	case decode.TCP:
+		p |= filter.ProtoTCP
+	case decode.UDP:
+		p |= filter.ProtoUDP
+	case decode.SCTP:
+		p |= filter.ProtoSCTP
+	case decode.ICMPv4:
+		p |= filter.ProtoICMP
+	case decode.ICMPv6:
+		p |= filter.ProtoICMPv6
+	}
+	return p
+}
+
+// fromColumns describes a frame of at most one IP layer and one transport
+// header from the columns.
+func (d *Describer) fromColumns(fr *filter.Frame, col Frame) {
+	fr.Protos = protos(col)
+	src, dst, ok := d.endpoints(col)
+	if !ok {
+		return
+	}
+	hosts := d.r.Hosts
+	fr.AddIP(hosts.Addr(src.Host), hosts.Addr(dst.Host))
+	switch col.Transport {
+	case decode.TCP:
+		fr.AddTCP(filter.TCP{Src: src.Port, Dst: dst.Port, Stream: col.Ref, Flags: col.Flags})
+	case decode.UDP:
+		fr.AddUDP(src.Port, dst.Port)
+	case decode.SCTP:
+		fr.AddSCTP(src.Port, dst.Port)
+	}
+}
+
+// endpoints are the sender and receiver of col in its conversation.
+func (d *Describer) endpoints(col Frame) (src, dst conv.Endpoint, ok bool) {
+	if col.Ref < 0 {
+		return src, dst, false
+	}
+	var a, b conv.Endpoint
+	switch col.Transport {
+	case decode.TCP:
+		c := d.r.Conversations.At(int(col.Ref))
+		a, b = c.A, c.B
+	case decode.UDP:
+		f := d.r.UDPFlows.At(int(col.Ref))
+		a, b = f.A, f.B
+	case decode.SCTP:
+		as := &d.r.Associations[col.Ref]
+		a, b = as.A, as.B
+	default:
+		return src, dst, false
+	}
+	if col.Dir == conv.FromB {
+		a, b = b, a
+	}
+	return a, b, true
+}
+
+// fromPacket reads frame n again and describes it from its bytes: the
+// outer and the innermost IP header (a tunnel's, an ICMP error's quote),
+// the innermost transport header, the first Ethernet header.
+func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
+	cp, err := d.r.Packet(d.src, n)
+	if err != nil {
+		d.fromColumns(fr, col) // what is known, rather than nothing
+		return err
+	}
+	fr.Len, fr.CapLen, fr.TimeRel, fr.Data = int64(cp.Length), int64(len(cp.Data)), cp.Time-d.r.StartTime, cp.Data
+	p := &d.pkt
+	_ = d.dec.Decode(cp.Link, cp.Data, p)
+	if cp.Link == capture.LinkEthernet && len(cp.Data) >= 12 {
+		fr.AddEth(filter.MAC(cp.Data[6:12]), filter.MAC(cp.Data[0:6]))
+	}
+	if p.IPVersion != 0 {
+		if (p.Tunnelled || p.InErrorPkt()) && p.OuterSrc.IsValid() {
+			fr.AddIP(p.OuterSrc, p.OuterDst)
+		}
+		if p.Src.IsValid() {
+			fr.AddIP(p.Src, p.Dst)
+		}
+	}
+	fr.Protos |= protos(col)
+	if p.ICMPType != 0 || p.InICMPError {
+		// The ICMP message rides on the outer IP header.
+		outer := p.OuterSrc
+		if !outer.IsValid() {
+			outer = p.Src
+		}
+		if outer.Is6() && !outer.Is4In6() {
+			fr.Protos |= filter.ProtoICMPv6
+		} else {
+			fr.Protos |= filter.ProtoICMP
+		}
+	}
+	switch p.Transport {
+	case decode.TCP:
+		t := filter.TCP{Src: p.SrcPort, Dst: p.DstPort, Stream: int32(col.Stream()), Flags: p.Flags,
+			Seq: p.Seq, Ack: p.Ack, Len: uint32(max(p.PayloadLen, 0))}
+		if p.InICMPError { // Wireshark shows neither seq_raw nor len of a quote
+			t.Absent = filter.AbsentSeq | filter.AbsentLen
+		}
+		fr.AddTCP(t)
+	case decode.UDP:
+		fr.AddUDP(p.SrcPort, p.DstPort)
+	case decode.SCTP:
+		fr.AddSCTP(p.SrcPort, p.DstPort)
+	}
+	return nil
+}
+
+// flags adds frame n's flags: tcp.analysis.reused_ports and portlens's
+// fields (a finding is named by its rank, from 1, as the page lists it).
+func (d *Describer) flags(fr *filter.Frame, n int) {
+	v := d.r.Verdict
+	if v == nil {
+		return
+	}
+	fl := v.Flags
+	for d.flag < len(fl) && int(fl[d.flag].Frame) < n {
+		d.flag++
+	}
+	for i := d.flag; i < len(fl) && int(fl[i].Frame) == n; i++ {
+		f := &fl[i]
+		if f.Kind == rules.ReusedPorts {
+			fr.Reused = true
+		}
+		fr.Findings = append(fr.Findings, filter.Finding{Index: int32(v.FindingOf(i) + 1), Kind: f.Kind.String(),
+			Class: f.Class.String(), Severity: string(f.Severity())})
+	}
+}
+
+// Select returns the frames of r that f matches, in order, reading frames
+// again from src where f needs it (see Describer). pause, when set, is
+// called now and then: the page yields there.
+func (r *Result) Select(f *filter.Filter, src io.ReaderAt, pause func()) ([]int32, error) {
+	d := r.Describer(f.Needs(), src)
+	var fr filter.Frame
+	var out []int32
+	var first error
+	for n := 1; n <= r.Frames.Len(); n++ {
+		if err := d.Describe(&fr, n); err != nil && first == nil {
+			first = err
+		}
+		if f.Match(&fr) {
+			out = append(out, int32(n))
+		}
+		if pause != nil && n&1023 == 0 {
+			pause()
+		}
+	}
+	return out, first
+}
