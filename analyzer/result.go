@@ -23,10 +23,10 @@ type Result struct {
 	FirstTime, LastTime int64
 	// StartTime is frame 1's time, which Wireshark's frame.time_relative
 	// counts from (FirstTime is the earliest, when time runs backwards).
-	StartTime int64
-	Frames              Frames
-	Hosts               *conv.Hosts
-	Conversations       *conv.Table // index == tcp.stream
+	StartTime     int64
+	Frames        Frames
+	Hosts         *conv.Hosts
+	Conversations *conv.Table // index == tcp.stream
 	// Answers are the SYNs whose first answer was a bare ACK (conv.Answer).
 	Answers      []conv.Answer
 	UDPFlows     *blocks.List[conv.UDPFlow]
