@@ -26,7 +26,12 @@ type Report struct {
 	LastTime      string   `json:"last_time,omitempty"`
 	Duration      float64  `json:"duration_seconds"`
 	Conversations int      `json:"conversations"`
-	Preset        string   `json:"preset"`
+	// DisplayFilter and Displayed: with a display filter (-Y), the filter
+	// (in its canonical form) and how many frames it matched; frames,
+	// flags and findings are then those of the matching frames.
+	DisplayFilter string `json:"display_filter,omitempty"`
+	Displayed     *int   `json:"displayed,omitempty"`
+	Preset        string `json:"preset"`
 	// NAT is the cloud NAT the clients were judged behind (--nat).
 	NAT *NATReport `json:"nat,omitempty"`
 	// HostPresets are the presets the hosts that opened connections were
@@ -97,6 +102,24 @@ type FrameReport struct {
 	Stream int `json:"stream"`
 }
 
+// Selection is what a display filter matched: the report holds then only
+// the matching frames and their flags, and the findings of those flags.
+type Selection struct {
+	Filter string  // the filter, in canonical form
+	Frames []int32 // the frames it matched, in order (Result.Select)
+}
+
+// has reports whether frame n is selected (s nil: every frame).
+func (s *Selection) has(n int32, at *int) bool {
+	if s == nil {
+		return true
+	}
+	for *at < len(s.Frames) && s.Frames[*at] < n {
+		*at++
+	}
+	return *at < len(s.Frames) && s.Frames[*at] == n
+}
+
 // header is the report without its flags and frames.
 func (r *Result) header(opts Options) Report {
 	rep := Report{
@@ -149,7 +172,25 @@ func formatTimestamp(ns int64) string {
 // document is never whole in memory (hundreds of MB for a million-packet
 // capture).
 func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
+	return r.WriteSelectedJSON(w, opts, withFrames, nil)
+}
+
+// WriteSelectedJSON is WriteJSON limited to a display filter's frames
+// (sel; nil for all): their streams, their flags, and the findings those
+// flags belong to (with all their numbers: a finding describes its
+// cause), indexed anew in the order of the findings' ranks.
+func (r *Result) WriteSelectedJSON(w io.Writer, opts Options, withFrames bool, sel *Selection) error {
 	head := r.header(opts)
+	flags := r.selectedFlags(sel)
+	findings, newIndex := r.selectedFindings(flags)
+	if sel != nil {
+		n := len(sel.Frames)
+		head.DisplayFilter, head.Displayed = sel.Filter, &n
+		head.FlagCounts = map[string]int{}
+		for _, i := range flags {
+			head.FlagCounts[r.Verdict.Flags[i].Kind.String()]++
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -167,45 +208,53 @@ func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 	li += len(`,"flags":[`)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(doc[:fi])
-	encodeEach := func(n int, at func(i int) any) error {
-		for i := range n {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			buf.Reset()
-			if err := enc.Encode(at(i)); err != nil {
-				return err
-			}
-			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	for k, g := range findings {
+		if k > 0 {
+			bw.WriteByte(',')
 		}
-		return nil
-	}
-	var findings int
-	if r.Verdict != nil {
-		findings = len(r.Verdict.Findings())
-	}
-	if err := encodeEach(findings, func(i int) any { e := r.Verdict.ExplainFinding(i); return &e }); err != nil {
-		return err
+		buf.Reset()
+		e := r.Verdict.ExplainFinding(g)
+		if err := enc.Encode(&e); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
 	bw.Write(doc[fi:li])
 	var b []byte // one flag's JSON, its memory reused
-	for i := range r.Flags() {
+	n := len(flags)
+	if flags == nil {
+		n = len(r.Flags())
+	}
+	for k := range n {
+		i := k
+		if flags != nil {
+			i = flags[k]
+		}
 		b = b[:0]
-		if i > 0 {
+		if k > 0 {
 			b = append(b, ',')
 		}
 		e := r.Verdict.Explain(i)
+		if newIndex != nil {
+			e.Finding = newIndex[e.Finding]
+		}
 		b = appendFlagJSON(b, &e)
 		bw.Write(b)
 	}
 	bw.WriteByte(']')
-	if withFrames && r.Frames.Len() > 0 {
+	if withFrames && r.Frames.Len() > 0 && (sel == nil || len(sel.Frames) > 0) {
 		bw.WriteString(`,"frames":[`)
+		first := true
+		at := 0
 		for n := 1; n <= r.Frames.Len(); n++ {
+			if !sel.has(int32(n), &at) {
+				continue
+			}
 			b = b[:0]
-			if n > 1 {
+			if !first {
 				b = append(b, ',')
 			}
+			first = false
 			b = append(b, `{"frame":`...)
 			b = strconv.AppendInt(b, int64(n), 10)
 			b = append(b, `,"stream":`...)
@@ -217,4 +266,57 @@ func (r *Result) WriteJSON(w io.Writer, opts Options, withFrames bool) error {
 	}
 	bw.Write(doc[li+1:])
 	return bw.Flush()
+}
+
+// selectedFlags lists the indices of the flags on sel's frames; nil when
+// sel is nil (every flag).
+func (r *Result) selectedFlags(sel *Selection) []int {
+	if sel == nil {
+		return nil
+	}
+	fl := r.Flags()
+	out := make([]int, 0, len(fl))
+	at := 0
+	for i := range fl {
+		if sel.has(fl[i].Frame, &at) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// selectedFindings lists, in rank order, the findings of the given flags
+// (nil: every flag), and when that is not all of them, each finding's new
+// index (by old).
+func (r *Result) selectedFindings(flags []int) (findings []int, newIndex map[int]int) {
+	if r.Verdict == nil {
+		return nil, nil
+	}
+	all := len(r.Verdict.Findings())
+	if flags == nil {
+		findings = make([]int, all)
+		for g := range findings {
+			findings[g] = g
+		}
+		return findings, nil
+	}
+	used := make([]bool, all)
+	for _, i := range flags {
+		if g := r.Verdict.FindingOf(i); g >= 0 {
+			used[g] = true
+		}
+	}
+	for g, u := range used {
+		if u {
+			findings = append(findings, g)
+		}
+	}
+	if len(findings) == all {
+		return findings, nil
+	}
+	newIndex = make(map[int]int, len(findings))
+	for k, g := range findings {
+		newIndex[g] = k
+	}
+	return findings, newIndex
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portlens/portlens/analyzer"
+	"github.com/portlens/portlens/analyzer/filter"
 	"github.com/portlens/portlens/analyzer/rules"
 )
 
@@ -35,6 +36,9 @@ FILE - reads the capture from standard input.`)
 	fs.StringVar(&nat.name, "nat", "", "the cloud `NAT` the clients are behind: "+natNames()+", custom")
 	fs.IntVar(&nat.budget, "nat-budget", 0, "connections a VM may hold toward one destination under the NAT (overrides the NAT's)")
 	fs.DurationVar(&nat.timeWait, "nat-time-wait", 0, "how long the NAT keeps a port after a close, e.g. 120s (overrides the NAT's)")
+	var display string
+	fs.StringVar(&display, "Y", "", "a Wireshark display `filter`, as tshark -Y: print the frames it matches, and only their flags and findings")
+	fs.StringVar(&display, "display-filter", "", "the same as -Y")
 	files, status, ok := fs.parse(args, e)
 	if !ok {
 		return status
@@ -48,6 +52,12 @@ FILE - reads the capture from standard input.`)
 	}
 	if err == nil {
 		err = checkOperands(files, *asJSON, *frames, *all)
+	}
+	var df *filter.Filter
+	if err == nil && strings.TrimSpace(display) != "" {
+		if df, err = filter.Compile(display); err != nil {
+			err = fmt.Errorf("-Y %q: %v", display, err)
+		}
 	}
 	if err != nil {
 		return fs.fail(e, "%v", err)
@@ -65,17 +75,31 @@ FILE - reads the capture from standard input.`)
 			status = exitDamaged
 			fmt.Fprintf(e.stderr, "portlens: %s: %s\n", displayName(name), res.Error)
 		}
+		var sel *analyzer.Selection
+		if df != nil && in != nil {
+			sel = selectFrames(res, df, in.at, e)
+		}
 		switch {
 		case *asJSON:
-			_ = res.WriteJSON(e.stdout, opts, *frames)
+			_ = res.WriteSelectedJSON(e.stdout, opts, *frames, sel)
 		case in != nil: // a file that could not be opened has nothing to show
-			printHuman(e.stdout, res, in.at, opts, *all)
+			printHuman(e.stdout, res, in.at, opts, *all, sel)
 		}
 		if in != nil {
 			in.close()
 		}
 	}
 	return status
+}
+
+// selectFrames applies a display filter to a result; a frame that cannot
+// be read again is reported on stderr (the others are still selected).
+func selectFrames(res *analyzer.Result, f *filter.Filter, src io.ReaderAt, e env) *analyzer.Selection {
+	frames, err := res.Select(f, src, nil)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "portlens: %s: -Y: %v\n", res.File, err)
+	}
+	return &analyzer.Selection{Filter: f.String(), Frames: frames}
 }
 
 // checkOperands refuses what cannot work before any file is read.
@@ -208,7 +232,11 @@ func presetNames() string {
 // printHuman prints a file's summary and its findings, ranked (or with
 // all, every flagged frame), then the rules they were judged by; src is
 // the capture, read again for the rows.
-func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyzer.Options, all bool) {
+//
+// With a display filter (sel) it prints, after the summary, every frame
+// the filter matched (as tshark -Y does), and only their flags and the
+// findings those flags belong to.
+func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyzer.Options, all bool, sel *analyzer.Selection) {
 	info := res.Info()
 	format := info.Format
 	if info.Compressed {
@@ -231,7 +259,11 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	if n, ok := opts.Rules.NATPreset(); ok {
 		fmt.Fprintf(w, "  nat           %s: %s, %d connections per VM and destination, TIME_WAIT %v\n", n.Name, n.Label, n.Budget, n.TimeWait)
 	}
-	counts := res.FlagCounts()
+	flags := selectedFlags(res, sel)
+	counts := map[rules.Kind]int{}
+	for _, i := range flags {
+		counts[res.Verdict.Flags[i].Kind]++
+	}
 	kinds := make([]string, 0, len(counts))
 	for k, n := range counts {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
@@ -247,21 +279,70 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	case res.Error != "":
 		fmt.Fprintf(w, "  error         %s\n", res.Error)
 	}
+	if sel != nil {
+		fmt.Fprintf(w, "  displayed     %s of %d match %s\n", count(len(sel.Frames), "frame"), res.Packets, sel.Filter)
+		if len(sel.Frames) > 0 {
+			fmt.Fprintln(w)
+		}
+		for _, n := range sel.Frames {
+			printRow(w, res, src, int(n), "  ")
+		}
+	}
 	if all {
-		printFlags(w, res, src)
+		printFlags(w, res, src, flags)
 		printRules(w, res, nil)
 	} else {
-		shown := printFindings(w, res, src)
+		shown := printFindings(w, res, src, findingsOf(res, flags), len(flags))
 		printRules(w, res, shown)
 	}
 	fmt.Fprintln(w)
 }
 
+// selectedFlags lists the indices of the flags on the frames sel matched
+// (every flag when sel is nil).
+func selectedFlags(res *analyzer.Result, sel *analyzer.Selection) []int {
+	out := []int{}
+	at := 0
+	for i, f := range res.Flags() {
+		if sel == nil {
+			out = append(out, i)
+			continue
+		}
+		for at < len(sel.Frames) && sel.Frames[at] < f.Frame {
+			at++
+		}
+		if at < len(sel.Frames) && sel.Frames[at] == f.Frame {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// findingsOf lists, in rank order, the findings the given flags belong to.
+func findingsOf(res *analyzer.Result, flags []int) []int {
+	if res.Verdict == nil {
+		return nil
+	}
+	used := make([]bool, len(res.Verdict.Findings()))
+	for _, i := range flags {
+		if g := res.Verdict.FindingOf(i); g >= 0 {
+			used[g] = true
+		}
+	}
+	var out []int
+	for g, u := range used {
+		if u {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // printFlags prints every flagged frame as tshark would, then its flags
 // with their words; the rules are printed once, after (printRules).
-func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt) {
+func printFlags(w io.Writer, res *analyzer.Result, src io.ReaderAt, flags []int) {
 	last := 0
-	for i := range res.Flags() {
+	for _, i := range flags {
 		fl := res.Verdict.Explain(i)
 		if fl.Frame != last {
 			last = fl.Frame

@@ -19,41 +19,42 @@ const (
 	textWidth       = 100
 )
 
-// printFindings prints the verdict's findings, ranked, and returns the
-// kinds it showed.
-func printFindings(w io.Writer, res *analyzer.Result, src io.ReaderAt) []rules.Kind {
+// printFindings prints the given findings (indices into the verdict's,
+// in rank order) and returns the kinds it showed; flags is how many flags
+// they are about.
+func printFindings(w io.Writer, res *analyzer.Result, src io.ReaderAt, list []int, flags int) []rules.Kind {
 	v := res.Verdict
-	if v == nil || len(v.Findings()) == 0 {
+	if v == nil || len(list) == 0 {
 		return nil
 	}
 	all := v.Findings()
-	n := len(all)
+	n := len(list)
 	fmt.Fprintf(w, "  findings      %s (the flags grouped by cause and subject)\n", count(n, "finding"))
 	var kinds []rules.Kind
 	full := min(n, findingsInFull)
-	for i := range full {
-		f := v.ExplainFinding(i)
+	for _, g := range list[:full] {
+		f := v.ExplainFinding(g)
 		kinds = appendKind(kinds, f.Kind)
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%2d. %s %s%s: %s\n", i+1, strings.ToUpper(string(f.Severity)), f.Kind, classWords(f.Class), f.Title)
+		fmt.Fprintf(w, "%2d. %s %s%s: %s\n", g+1, strings.ToUpper(string(f.Severity)), f.Kind, classWords(f.Class), f.Title)
 		wrap(w, f.Explanation, "    ")
 		wrap(w, "What to do: "+f.Advice, "    ")
-		printExamples(w, res, src, &all[i])
+		printExamples(w, res, src, &all[g])
 	}
 	titles := min(n-full, findingsAsTitle)
 	if titles > 0 {
 		fmt.Fprintln(w)
-		for i := full; i < full+titles; i++ {
-			f := v.ExplainFinding(i)
+		for _, g := range list[full : full+titles] {
+			f := v.ExplainFinding(g)
 			kinds = appendKind(kinds, f.Kind)
-			fmt.Fprintf(w, "%2d. %s %s%s: %s\n", i+1, strings.ToUpper(string(f.Severity)), f.Kind, classWords(f.Class), f.Title)
+			fmt.Fprintf(w, "%2d. %s %s%s: %s\n", g+1, strings.ToUpper(string(f.Severity)), f.Kind, classWords(f.Class), f.Title)
 		}
 	}
 	fmt.Fprintln(w)
 	if more := n - full - titles; more > 0 {
 		fmt.Fprintf(w, "... and %d more %s: ", more, plural(more, "finding"))
 	}
-	fmt.Fprintf(w, "--all prints every flagged frame (%s), --json every finding and flag.\n", count(len(v.Flags), "flag"))
+	fmt.Fprintf(w, "--all prints every flagged frame (%s), --json every finding and flag.\n", count(flags, "flag"))
 	return kinds
 }
 
