@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"errors"
 	"io"
 
 	"github.com/portlens/portlens/analyzer/capture"
@@ -230,9 +231,12 @@ func (d *Describer) flags(fr *filter.Frame, n int) {
 // again from src where f needs it (see Describer). pause, when set, is
 // called now and then: the page yields there.
 func (r *Result) Select(f *filter.Filter, src io.ReaderAt, pause func()) ([]int32, error) {
+	if f.Needs()&^(filter.NeedFindings|filter.NeedReused) == 0 {
+		return r.selectByFlags(f), nil
+	}
 	d := r.Describer(f.Needs(), src)
 	var fr filter.Frame
-	var out []int32
+	out := []int32{}
 	var first error
 	for n := 1; n <= r.Frames.Len(); n++ {
 		if err := d.Describe(&fr, n); err != nil && first == nil {
@@ -246,4 +250,72 @@ func (r *Result) Select(f *filter.Filter, src io.ReaderAt, pause func()) ([]int3
 		}
 	}
 	return out, first
+}
+
+// selectByFlags answers a filter that reads nothing but flags and
+// findings: only flagged frames differ from one another, so each is
+// judged on its own and one frame without flags stands for all the others.
+func (r *Result) selectByFlags(f *filter.Filter) []int32 {
+	d := r.Describer(f.Needs(), nil)
+	var fr filter.Frame
+	unflaggedMatch := f.Match(&fr)
+	out := []int32{}
+	next := 1
+	for _, fl := range r.Flags() {
+		n := int(fl.Frame)
+		if n < next {
+			continue // another flag of a frame already judged
+		}
+		if unflaggedMatch {
+			for ; next < n; next++ {
+				out = append(out, int32(next))
+			}
+		}
+		_ = d.Describe(&fr, n)
+		if f.Match(&fr) {
+			out = append(out, int32(n))
+		}
+		next = n + 1
+	}
+	if unflaggedMatch {
+		for ; next <= r.Frames.Len(); next++ {
+			out = append(out, int32(next))
+		}
+	}
+	return out
+}
+
+// ConversationMatcher returns the predicate of a display filter on a TCP
+// conversation (by its tcp.stream), for the page's Conversations table:
+// the conversation is described as one frame of it from A to B (its
+// addresses, ports, stream; tcp.analysis.reused_ports when it began by
+// reusing ports; the flags of all its frames). A filter on what only a
+// packet holds (lengths, times, Ethernet, raw numbers, bytes) is refused.
+func (r *Result) ConversationMatcher(f *filter.Filter) (func(stream int) bool, error) {
+	if f.Needs()&(packetFields|filter.NeedNumber) != 0 {
+		return nil, errors.New("only addresses, ports, tcp.stream, tcp.analysis.reused_ports and portlens's fields describe a conversation")
+	}
+	// Each stream's flags, by their index in the verdict.
+	byStream := map[int32][]int{}
+	for i, fl := range r.Flags() {
+		if fl.Stream >= 0 {
+			byStream[fl.Stream] = append(byStream[fl.Stream], i)
+		}
+	}
+	var fr filter.Frame
+	hosts := r.Hosts
+	return func(stream int) bool {
+		c := r.Conversations.At(stream)
+		fr.Reset()
+		fr.Protos = filter.ProtoTCP
+		fr.AddIP(hosts.Addr(c.A.Host), hosts.Addr(c.B.Host))
+		fr.AddTCP(filter.TCP{Src: c.A.Port, Dst: c.B.Port, Stream: int32(stream)})
+		fr.Reused = c.Reused
+		for _, i := range byStream[int32(stream)] {
+			fl := &r.Verdict.Flags[i]
+			fr.Findings = append(fr.Findings, filter.Finding{Index: int32(r.Verdict.FindingOf(i) + 1),
+				Kind: fl.Kind.String(), Class: fl.Class.String(), Severity: string(fl.Severity())})
+		}
+		return f.Match(&fr)
+	}, nil
 }

@@ -105,3 +105,34 @@ func frameList(fs []int32) string {
 	}
 	return fmt.Sprint(fs)
 }
+
+// A filter on flags alone is answered from the flagged frames: it
+// selects what the frame-by-frame path selects (forced here by a term
+// every frame meets).
+func TestSelectByFlags(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/rules/*.pcap*")
+	files = append(files, "../testdata/captures/seed-rst-storm.pcap")
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := analyzer.DefaultOptions()
+		opts.Rules.Preset = "auto"
+		res := analyzer.Analyze(path, f, opts)
+		for _, text := range []string{"portlens.flagged", "!portlens.flagged", "tcp.analysis.reused_ports",
+			`portlens.severity == "warning" || !tcp.analysis.reused_ports`, "portlens.finding == 1", "!(portlens.finding in {1, 2})"} {
+			fast, err := filter.Compile(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow, _ := filter.Compile("(" + text + ") && frame.number >= 1")
+			a, _ := res.Select(fast, f, nil)
+			b, _ := res.Select(slow, f, nil)
+			if !slices.Equal(a, b) {
+				t.Errorf("%s, %q: by flags %s, frame by frame %s", filepath.Base(path), text, frameList(a), frameList(b))
+			}
+		}
+		f.Close()
+	}
+}
