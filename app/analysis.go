@@ -96,6 +96,7 @@ func (p *Page) rejudge(ctx app.Context) {
 				return // another capture, or newer settings, came meanwhile
 			}
 			p.s.setVerdict(verdict)
+			p.refilter(ctx) // flags changed: a filter on them selects anew
 			p.announce(ctx)
 		})
 	})

@@ -194,54 +194,32 @@ func hostRanks(hosts *conv.Hosts, pause func()) []int32 {
 }
 
 // convFilter is THE filter of the Conversations table: the predicate on a
-// conversation index (its tcp.stream) for the filter box's text. For now
-// it understands the packet list's simple terms: an address, port:N,
-// stream:N (several streams: any of them), flagged, a flag kind; all the
-// other terms must match. The Wireshark display filter engine plugs in
-// here, and only here.
+// conversation index (its tcp.stream) for the filter box's text, a
+// Wireshark display filter as in the packet list (analyzer's
+// ConversationMatcher: addresses, ports, tcp.stream, reused ports, flags
+// and findings describe a conversation). Services and clients pass when
+// one of their conversations does.
 func convFilter(s *State, text string) (matcher, string) {
 	f := Filter{Text: text}
-	t := f.parse()
-	res := s.Res
-	return func(pause func()) func(int) bool {
-		var flagged []bool // streams with a flag (of the kinds asked)
-		if t.flagged || len(t.kinds) > 0 {
-			flagged = make([]bool, res.Conversations.Len())
-			for _, fl := range res.Flags() {
-				pause()
-				if fl.Stream >= 0 && int(fl.Stream) < len(flagged) && (len(t.kinds) == 0 || slices.Contains(t.kinds, fl.Kind.String())) {
-					flagged[fl.Stream] = true
-				}
-			}
-		}
-		return func(i int) bool {
-			if flagged != nil && !flagged[i] {
-				return false
-			}
-			if len(t.streams) > 0 && !slices.Contains(t.streams, i) {
-				return false
-			}
-			c := res.Conversation(i)
-			for _, a := range t.addrs {
-				if res.Hosts.Addr(c.A.Host) != a && res.Hosts.Addr(c.B.Host) != a {
-					return false
-				}
-			}
-			for _, p := range t.ports {
-				if c.A.Port != p && c.B.Port != p {
-					return false
-				}
-			}
-			return true
-		}
-	}, f.Problem()
+	cf, err := f.Compile()
+	if err != nil {
+		return nil, err.Error()
+	}
+	if cf == nil {
+		return nil, ""
+	}
+	match, err := s.Res.ConversationMatcher(cf)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return func(pause func()) func(int) bool { return match }, ""
 }
 
 // followFilter is the filter that shows one TCP conversation's packets:
 // the one place that spells it (with Wireshark's display filters it
 // becomes "tcp.stream == N").
 func followFilter(stream int) Filter {
-	return Filter{Text: "stream:" + strconv.Itoa(stream)}
+	return Filter{Text: "tcp.stream == " + strconv.Itoa(stream)}
 }
 
 // streamLink shows one stream's packets.

@@ -79,7 +79,9 @@ func TestSharedParams(t *testing.T) {
 	s := &State{File: "capture.pcapng", Selected: 9, Settings: Settings{Preset: "macos"},
 		Filter: Filter{FlaggedOnly: true, Kind: "tcp.reused_ports", Text: "port:443"}}
 	prm := SharedParams(s)
-	want := EmbedParams{Src: "capture.pcapng", Frame: 9, Filter: "flagged tcp.reused_ports port:443", OS: "macos"}
+	// The shorthand is shared as the display filter it means, with the
+	// buttons' terms: one expression the embed's filter box reads.
+	want := EmbedParams{Src: "capture.pcapng", Frame: 9, Filter: `(tcp.port == 443) && portlens.flagged && portlens.kind == "tcp.reused_ports"`, OS: "macos"}
 	if prm != want {
 		t.Errorf("got %+v, want %+v", prm, want)
 	}

@@ -175,6 +175,9 @@ func (c *ClientTable) def() *tableDef {
 // engine plugs in here, and only here.
 func serviceFilter(s *State, text string) (matcher, string) {
 	match, problem := convFilter(s, text)
+	if match == nil {
+		return nil, problem
+	}
 	res, svcs := s.Res, s.Services()
 	return func(pause func()) func(int) bool {
 		index := make(map[netip.AddrPort]int, len(svcs))
@@ -195,6 +198,9 @@ func serviceFilter(s *State, text string) (matcher, string) {
 // filter. The Wireshark display filter engine plugs in here, and only here.
 func clientFilter(s *State, text string) (matcher, string) {
 	match, problem := convFilter(s, text)
+	if match == nil {
+		return nil, problem
+	}
 	cls := s.Clients()
 	return func(pause func()) func(int) bool {
 		index := make(map[conv.HostID]int, len(cls))

@@ -1,19 +1,23 @@
 package app
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/portlens/portlens/analyzer/filter"
+	"github.com/portlens/portlens/analyzer/rules"
 )
 
-// Filter chooses the frames the packet list shows.
+// Filter chooses the frames the packet list shows: a Wireshark display
+// filter typed in the box (Text), narrowed by the flag buttons
+// (FlaggedOnly, Kind). It is compiled by analyzer/filter, the command's
+// -Y too, so the page and `portlens analyze -Y` select the same frames.
 //
-// Text is a list of terms, all of which must match: "flagged", a flag kind
-// ("tcp.reused_ports" or "kind:..."), "stream:N" (or tcp.stream==N), an
-// address ("10.0.0.1", ip.addr==...), a port ("port:443", tcp.port==443).
-// Addresses and ports match TCP frames through their stream's endpoints.
-// "portlens.finding==N" keeps the frames flagged by the N-th finding (the
-// Findings view's rank, from 1).
+// The page's earlier shorthand still reads where it is not a display
+// filter (embeds published with it): "flagged", "stream:3", "port:443",
+// "finding:2", a bare address, a flag kind; all the terms must match.
 type Filter struct {
 	Text        string
 	FlaggedOnly bool
@@ -25,194 +29,132 @@ func (f Filter) Active() bool {
 	return f.FlaggedOnly || f.Kind != "" || strings.TrimSpace(f.Text) != ""
 }
 
-type terms struct {
-	flagged bool
-	kinds   []string
-	streams []int
-	addrs   []netip.Addr
-	ports   []uint16
-	// findings are finding ranks (1 is the first); see findingTerms.
-	findings []int
-	bad      []string
-}
-
-func (f Filter) parse() terms {
-	t := terms{flagged: f.FlaggedOnly}
+// Expr is the whole filter as one display filter: the text, and the
+// buttons' terms.
+func (f Filter) Expr() string {
+	var terms []string
+	if t := strings.TrimSpace(f.Text); t != "" {
+		if _, err := filter.Compile(t); err != nil {
+			if legacy, ok := shorthand(t); ok {
+				t = legacy
+			}
+		}
+		terms = append(terms, "("+t+")")
+	}
+	if f.FlaggedOnly {
+		terms = append(terms, "portlens.flagged")
+	}
 	if f.Kind != "" {
-		t.kinds = append(t.kinds, f.Kind)
+		terms = append(terms, "portlens.kind == "+strconv.Quote(f.Kind))
 	}
-	for _, word := range strings.Fields(f.Text) {
-		if isAddr(word) { // before cutting at ':' (IPv6)
-			t.addrs = append(t.addrs, netip.MustParseAddr(word))
-			continue
-		}
-		key, val, hasKey := cutAny(word, "==", ":", "=")
-		if !hasKey {
-			key, val = "", word
-		}
-		switch strings.ToLower(key) {
-		case "":
-			switch {
-			case strings.EqualFold(val, "flagged") || val == "!":
-				t.flagged = true
-			case strings.Contains(val, ".") && !isAddr(val) && strings.ContainsAny(val, "_abcdefghijklmnopqrstuvwxyz"):
-				t.kinds = append(t.kinds, val)
-			case isAddr(val):
-				t.addrs = append(t.addrs, netip.MustParseAddr(val))
-			case isPort(val):
-				p, _ := strconv.Atoi(val)
-				t.ports = append(t.ports, uint16(p))
-			default:
-				t.bad = append(t.bad, word)
-			}
-		case "kind", "flag":
-			t.kinds = append(t.kinds, val)
-		case "stream", "tcp.stream":
-			if n, err := strconv.Atoi(val); err == nil {
-				t.streams = append(t.streams, n)
-			} else {
-				t.bad = append(t.bad, word)
-			}
-		case "addr", "ip", "ip.addr", "host":
-			if a, err := netip.ParseAddr(val); err == nil {
-				t.addrs = append(t.addrs, a)
-			} else {
-				t.bad = append(t.bad, word)
-			}
-		case "portlens.finding", "finding":
-			if n, err := strconv.Atoi(val); err == nil && n >= 1 {
-				t.findings = append(t.findings, n)
-			} else {
-				t.bad = append(t.bad, word)
-			}
-		case "port", "tcp.port":
-			if isPort(val) {
-				p, _ := strconv.Atoi(val)
-				t.ports = append(t.ports, uint16(p))
-			} else {
-				t.bad = append(t.bad, word)
-			}
-		default:
-			t.bad = append(t.bad, word)
-		}
-	}
-	return t
+	return strings.Join(terms, " && ")
 }
 
-// Problem explains the terms the filter did not understand, "" if none.
+// Compile compiles the filter: nil for no filter; an error that names
+// the column of the box's text where the filter went wrong.
+func (f Filter) Compile() (*filter.Filter, error) {
+	if !f.Active() {
+		return nil, nil
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		if _, err := filter.Compile(t); err != nil {
+			if _, ok := shorthand(t); !ok {
+				var fe *filter.Error
+				if errors.As(err, &fe) {
+					// The column in the box's text as typed (not trimmed).
+					lead := len(f.Text) - len(strings.TrimLeft(f.Text, " \t"))
+					return nil, errors.New("column " + strconv.Itoa(fe.Pos+lead+1) + ": " + fe.Msg)
+				}
+				return nil, err
+			}
+		}
+	}
+	return filter.Compile(f.Expr())
+}
+
+// Problem is the filter's error in words, "" when it compiles.
 func (f Filter) Problem() string {
-	if bad := f.parse().bad; len(bad) > 0 {
-		return "not understood: " + strings.Join(bad, " ") + " (try flagged, stream:3, port:443, 10.0.0.1, tcp.reused_ports, portlens.finding==1)"
+	if _, err := f.Compile(); err != nil {
+		return err.Error()
 	}
 	return ""
 }
 
-func cutAny(s string, seps ...string) (string, string, bool) {
-	for _, sep := range seps {
-		if k, v, ok := strings.Cut(s, sep); ok {
-			return k, v, true
+// shorthand reads the page's earlier filter terms as a display filter.
+func shorthand(text string) (string, bool) {
+	var out, streams []string
+	for _, word := range strings.Fields(text) {
+		if n, ok := strings.CutPrefix(strings.ToLower(word), "stream:"); ok {
+			streams = append(streams, n) // several: any of them
+			continue
 		}
-	}
-	return "", s, false
-}
-
-func isAddr(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-func isPort(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0 && n <= 65535
-}
-
-// frames lists the frames the filter lets through, nil when it is off.
-func (f Filter) frames(s *State) []int32 {
-	if !f.Active() || s.Res == nil {
-		return nil
-	}
-	t := f.parse()
-	out := []int32{}
-	match := func(n int) bool { return t.match(s, n) }
-	if t.flagged || len(t.kinds) > 0 || len(t.findings) > 0 {
-		for _, n := range s.flagged {
-			if match(int(n)) {
-				out = append(out, n)
-			}
-		}
-		return out
-	}
-	for n := 1; n <= s.Res.Frames.Len(); n++ {
-		if match(n) {
-			out = append(out, int32(n))
-		}
-	}
-	return out
-}
-
-func (t terms) match(s *State, n int) bool {
-	fr := s.Res.Frames.At(n)
-	flags := s.FlagsOf(n)
-	if t.flagged && len(flags) == 0 {
-		return false
-	}
-	if len(t.kinds) > 0 {
-		ok := false
-		for _, f := range flags {
-			for _, k := range t.kinds {
-				ok = ok || f.Kind.String() == k
-			}
-		}
+		t, ok := shorthandTerm(word)
 		if !ok {
-			return false
+			return "", false
 		}
+		out = append(out, t)
 	}
-	if len(t.findings) > 0 && !t.inFinding(s, n) {
-		return false
+	if len(streams) > 0 {
+		out = append(out, "tcp.stream in {"+strings.Join(streams, ", ")+"}")
 	}
-	if len(t.streams) > 0 && !containsInt(t.streams, fr.Stream()) {
-		return false
+	expr := strings.Join(out, " && ")
+	if _, err := filter.Compile(expr); err != nil {
+		return "", false
 	}
-	if len(t.addrs) > 0 || len(t.ports) > 0 {
-		if fr.Stream() < 0 {
-			return false
-		}
-		c := s.Res.Conversation(fr.Stream())
-		for _, a := range t.addrs {
-			if s.Res.Hosts.Addr(c.A.Host) != a && s.Res.Hosts.Addr(c.B.Host) != a {
-				return false
-			}
-		}
-		for _, p := range t.ports {
-			if c.A.Port != p && c.B.Port != p {
-				return false
-			}
-		}
-	}
-	return true
+	return expr, true
 }
 
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
+func shorthandTerm(word string) (string, bool) {
+	if a, err := netip.ParseAddr(word); err == nil {
+		return addrTerm(a), true
+	}
+	key, val, hasKey := strings.Cut(word, ":")
+	if !hasKey {
+		key, val = "", word
+	}
+	n, numErr := strconv.Atoi(val)
+	switch strings.ToLower(key) {
+	case "":
+		switch {
+		case strings.EqualFold(val, "flagged"):
+			return "portlens.flagged", true
+		case numErr == nil && n >= 0 && n <= 65535:
+			return "tcp.port == " + val, true
+		case isKind(val):
+			return "portlens.kind == " + strconv.Quote(val), true
+		}
+	case "kind", "flag":
+		if isKind(val) {
+			return "portlens.kind == " + strconv.Quote(val), true
+		}
+	case "stream":
+		if numErr == nil && n >= 0 {
+			return "tcp.stream == " + val, true
+		}
+	case "port":
+		if numErr == nil && n >= 0 && n <= 65535 {
+			return "tcp.port == " + val, true
+		}
+	case "finding":
+		if numErr == nil && n >= 1 {
+			return "portlens.finding == " + val, true
+		}
+	case "addr", "ip", "host":
+		if a, err := netip.ParseAddr(val); err == nil {
+			return addrTerm(a), true
 		}
 	}
-	return false
+	return "", false
 }
 
-// inFinding reports whether one of frame n's flags belongs to one of the
-// findings the terms name.
-func (t terms) inFinding(s *State, n int) bool {
-	v := s.Res.Verdict
-	if v == nil {
-		return false
+func isKind(name string) bool {
+	_, ok := rules.ParseKind(name)
+	return ok
+}
+
+func addrTerm(a netip.Addr) string {
+	if a.Is4() {
+		return "ip.addr == " + a.String()
 	}
-	lo, hi := v.Of(n)
-	for i := lo; i < hi; i++ {
-		if containsInt(t.findings, v.FindingOf(i)+1) {
-			return true
-		}
-	}
-	return false
+	return "ipv6.addr == " + a.String()
 }

@@ -36,10 +36,18 @@ func (c *FilterBar) Render() app.UI {
 	s := c.S
 	f := s.Filter
 	count := fmt.Sprintf("%s of %s packets", thousands(s.Len()), thousands(s.Res.Frames.Len()))
+	if s.Filtering {
+		count = "Filtering " + thousands(s.Res.Frames.Len()) + " packets…"
+	}
+	cls := "filter-text"
+	if s.FilterProblem != "" {
+		cls += " invalid"
+	}
 	return app.Div().Class("filterbar").Attr("role", "search").Body(
-		app.Label().For("filter-text").Class("visually-hidden").Text("Filter packets"),
-		app.Input().ID("filter-text").Type("search").Value(f.Text).
-			Placeholder("Filter: flagged, stream:3, port:443, 10.0.0.1, tcp.reused_ports (Enter)").
+		app.Label().For("filter-text").Class("visually-hidden").Text("Display filter (Wireshark's syntax)"),
+		app.Input().ID("filter-text").Class(cls).Type("search").Value(f.Text).
+			Placeholder("Apply a display filter: tcp.stream == 3, ip.addr == 10.0.0.1 && tcp.flags.syn == 1, tcp.analysis.reused_ports (Enter)").
+			Aria("invalid", s.FilterProblem != "").Aria("describedby", "filter-problem").
 			Attr("autocomplete", "off").Attr("spellcheck", "false").
 			OnChange(func(ctx app.Context, e app.Event) {
 				nf := c.S.Filter
@@ -68,7 +76,9 @@ func (c *FilterBar) Render() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { c.apply(ctx, Filter{}) })
 		}),
 		app.Span().ID("filter-count").Class("count").Attr("role", "status").Text(count),
-		app.If(f.Problem() != "", func() app.UI { return app.P().Class("filter-problem").Text(f.Problem()) }),
+		app.If(s.FilterProblem != "", func() app.UI {
+			return app.P().ID("filter-problem").Class("filter-problem").Attr("role", "alert").Text(s.FilterProblem)
+		}),
 		app.P().Class("keys").Text("Keys: ↑ ↓ move · n / p next / previous flag · f follow the TCP stream · Esc clear the filter"),
 	)
 }

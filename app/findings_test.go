@@ -37,7 +37,8 @@ func TestFindingFilter(t *testing.T) {
 		{"portlens.finding==1", []int32{14016}},
 		{"portlens.finding==3", []int32{1088, 1095, 1102, 1109}},
 		{"finding:2", []int32{1081}},
-		{"portlens.finding==3 stream:121", []int32{1088}},
+		{"portlens.finding==3 && tcp.stream == 121", []int32{1088}},
+		{"finding:3 stream:121", []int32{1088}},
 		{"portlens.finding==4", []int32{}},
 	} {
 		s.Filter = Filter{Text: c.text}
@@ -46,7 +47,7 @@ func TestFindingFilter(t *testing.T) {
 			t.Errorf("%s: frames %v, want %v", c.text, s.view, c.want)
 		}
 	}
-	if p := (Filter{Text: "portlens.finding==x"}).Problem(); !strings.Contains(p, "portlens.finding==x") {
+	if p := (Filter{Text: "portlens.finding==x"}).Problem(); !strings.Contains(p, "column 19") {
 		t.Errorf("problem %q", p)
 	}
 	if l := rulesLabel(s); l != "auto: 1 host Linux, 1 Windows Vista and later, 1 Windows XP / 2003 (inferred)" {

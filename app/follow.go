@@ -26,15 +26,15 @@ type followState struct {
 func (p *Page) handleFollow(ctx app.Context) {
 	ctx.Handle(actionFollow, func(ctx app.Context, a app.Action) {
 		if n, ok := a.Value.(int); ok {
-			p.follow(n)
+			p.follow(ctx, n)
 		}
 	})
-	ctx.Handle(actionUnfollow, func(ctx app.Context, a app.Action) { p.unfollow() })
+	ctx.Handle(actionUnfollow, func(ctx app.Context, a app.Action) { p.unfollow(ctx) })
 }
 
 // follow shows only the packets of frame n's TCP stream, with frame n
 // selected; when the list already shows only them, it goes back.
-func (p *Page) follow(n int) {
+func (p *Page) follow(ctx app.Context, n int) {
 	s := &p.s
 	if s.Res == nil || n < 1 || n > s.Res.Frames.Len() {
 		return
@@ -45,20 +45,19 @@ func (p *Page) follow(n int) {
 	}
 	f := followFilter(st)
 	if s.Filter == f {
-		p.unfollow()
+		p.unfollow(ctx)
 		return
 	}
 	p.follows = followState{before: s.Filter, followed: f}
 	s.Filter = f
 	s.Selected = n
 	s.Tab = TabPackets
-	s.applyFilter()
-	s.Rev++
+	p.refilter(ctx)
 }
 
 // unfollow goes back to the filter from before following; with any other
 // filter on, it clears it. The selection stays.
-func (p *Page) unfollow() {
+func (p *Page) unfollow(ctx app.Context) {
 	s := &p.s
 	if s.Res == nil || !s.Filter.Active() {
 		return
@@ -69,8 +68,7 @@ func (p *Page) unfollow() {
 	}
 	p.follows = followState{}
 	s.Filter = f
-	s.applyFilter()
-	s.Rev++
+	p.refilter(ctx)
 }
 
 // followButton is the detail pane's "Follow" for frame n: it follows the

@@ -279,7 +279,7 @@ func (c *PacketList) Render() app.UI {
 		active = "row-" + strconv.Itoa(s.Selected)
 	}
 	return app.Div().ID("packet-list").Class("packet-list").Attr("role", "table").
-		Aria("label", "Packets").Aria("rowcount", total+1).Body(
+		Aria("label", "Packets").Aria("rowcount", total+1).DataSet("rows", total).DataSet("filter", s.shownFilter()).Body(
 		app.Div().Class("thead").Attr("role", "rowgroup").Body(
 			app.Div().Class("row head").Attr("role", "row").Aria("rowindex", 1).Body(
 				app.Div().Class("c-sev").Attr("role", "columnheader").Aria("label", "Severity"),

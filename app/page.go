@@ -51,6 +51,9 @@ type Page struct {
 	reading  int // id of the analysis reading now, 0 when none
 	stop     int // id of the analysis the user stopped (Cancel)
 	judging  int // id of the latest re-judgement: a newer one supersedes it
+	// filterRun is the id of the latest filter applied: a newer one
+	// supersedes one still being applied in the background.
+	filterRun int
 
 	embed    EmbedParams
 	lastPost string // the embed's last message to its parent, to send changes only
@@ -89,8 +92,7 @@ func (p *Page) OnMount(ctx app.Context) {
 	ctx.Handle(actionFilter, func(ctx app.Context, a app.Action) {
 		if f, ok := a.Value.(Filter); ok {
 			p.s.Filter = f
-			p.s.applyFilter()
-			p.s.Rev++
+			p.refilter(ctx)
 		}
 	})
 	ctx.Handle(actionTab, func(ctx app.Context, a app.Action) {

@@ -30,17 +30,9 @@ func SharedParams(s *State) EmbedParams {
 	if prm.Src == "" {
 		prm.Src = s.File
 	}
-	terms := []string{}
-	if s.Filter.FlaggedOnly {
-		terms = append(terms, "flagged")
+	if s.Filter.Active() && s.Filter.Problem() == "" {
+		prm.Filter = s.Filter.Expr() // one display filter: the text and the buttons
 	}
-	if s.Filter.Kind != "" {
-		terms = append(terms, s.Filter.Kind)
-	}
-	if t := strings.TrimSpace(s.Filter.Text); t != "" {
-		terms = append(terms, t)
-	}
-	prm.Filter = strings.Join(terms, " ")
 	return prm
 }
 

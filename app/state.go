@@ -46,7 +46,12 @@ type State struct {
 
 	Filter Filter
 	view   []int32 // frames shown, nil for all
-	Tab    string
+	// FilterProblem says why the filter does not apply ("" when it does);
+	// Filtering is set while it is being applied in the background.
+	FilterProblem string
+	Filtering     bool
+	applied       string // the Expr of the filter the view holds the frames of
+	Tab           string
 	// Selected is the selected frame, 0 for none.
 	Selected int
 
@@ -113,11 +118,40 @@ func (s *State) index() {
 			s.flagged = append(s.flagged, f.Frame)
 		}
 	}
-	s.applyFilter()
 }
 
+// applyFilter applies s.Filter now: the view becomes the frames it
+// matches, or, when it does not compile, stays what it was (nothing is
+// half applied) and FilterProblem says why. The page filters big captures
+// in the background instead (Page.refilter); tests and small captures
+// use this.
 func (s *State) applyFilter() {
-	s.view = s.Filter.frames(s)
+	f, err := s.Filter.Compile()
+	if err != nil {
+		s.FilterProblem = err.Error()
+		return
+	}
+	s.FilterProblem, s.Filtering = "", false
+	s.applied = s.Filter.Expr()
+	if f == nil {
+		s.view = nil
+		return
+	}
+	view, err := s.Res.Select(f, s.src, nil)
+	s.view = view
+	if err != nil {
+		s.FilterProblem = "some frames could not be read again: " + err.Error()
+	}
+}
+
+// shownFilter is the filter the list's rows are the frames of, as its
+// text (the page's data-filter, for automation): the filter asked for,
+// unless it does not compile or is still being applied.
+func (s *State) shownFilter() string {
+	if s.FilterProblem != "" || s.Filtering {
+		return s.applied
+	}
+	return s.Filter.Expr()
 }
 
 // FlagsOf returns the flags of frame n.

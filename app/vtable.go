@@ -126,6 +126,9 @@ func (t *vtable) sync(ctx app.Context, def *tableDef) {
 	match, t.problem = nil, ""
 	if text != "" {
 		match, t.problem = def.Filter(text)
+		if t.problem != "" {
+			return // a filter that does not compile changes nothing
+		}
 	}
 	if k.sort == 0 && text == "" { // the records' own order: nothing to build
 		t.order, t.built, t.busy, t.first = nil, k, false, 0

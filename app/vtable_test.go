@@ -125,7 +125,15 @@ func TestTableFilters(t *testing.T) {
 		{"port:40312", []int{0, 1, 2, 3, 4}, []int{0}, []int{0}, false},
 		{"port:443", nil, nil, nil, false},
 		{"10.9.9.9", nil, nil, nil, false},
-		{"stream:1 bogus!", []int{1}, []int{0}, []int{0}, true},
+		// Wireshark's own syntax, as in the packet list.
+		{"tcp.stream in {1, 3}", []int{1, 3}, []int{0}, []int{0}, false},
+		{"tcp.analysis.reused_ports && !(tcp.stream == 2)", []int{1, 3, 4}, []int{0}, []int{0}, false},
+		{`portlens.class == "after-rst"`, []int{1, 2, 3, 4}, []int{0}, []int{0}, false},
+		{"ip.addr == 203.0.113.0/24 && tcp.srcport == 40312", []int{0, 1, 2, 3, 4}, []int{0}, []int{0}, false},
+		// Not a filter: nothing is applied, the problem says where.
+		{"stream:1 bogus!", nil, nil, nil, true},
+		{"tcp.strem == 1", nil, nil, nil, true},
+		{"frame.len > 60", nil, nil, nil, true},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			m, problem := convFilter(s, tc.text)

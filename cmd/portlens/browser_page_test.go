@@ -285,7 +285,7 @@ func (bt *browserTest) followStream(t *testing.T) {
 	bt.wait("the frame selected", fmt.Sprintf(`document.querySelector("#detail")?.dataset.frame === "%d"`, frame))
 	check := func(how string) {
 		// The filter box first: another filter may show the same count.
-		bt.wait(how+": the filter box", fmt.Sprintf(`document.querySelector("#filter-text")?.value === "stream:%d"`, stream))
+		bt.wait(how+": the filter box", fmt.Sprintf(`document.querySelector("#filter-text")?.value === "tcp.stream == %d"`, stream))
 		bt.wait(how+": the list filtered", fmt.Sprintf(`document.querySelector("#filter-count")?.textContent === "%d of 3,000 packets"`, want))
 		bt.wait(how+": rows in", fmt.Sprintf(`document.querySelectorAll("#window .row").length === %d && ![...document.querySelectorAll("#window .row .c-time")].some((c) => c.classList.contains("loading"))`, want))
 		var frames []int
@@ -651,7 +651,7 @@ func (bt *browserTest) convFilter(res *analyzer.Result) {
 	}
 	// A stream link shows its packets; coming back keeps the table as it was.
 	bt.click(fmt.Sprintf(`#conversations-table-window .row[data-stream="%d"] a.stream-link`, n/3))
-	bt.wait("the stream's packets", fmt.Sprintf(`document.querySelector("#filter-text")?.value === "stream:%d"`, n/3))
+	bt.wait("the stream's packets", fmt.Sprintf(`document.querySelector("#filter-text")?.value === "tcp.stream == %d"`, n/3))
 	bt.wait("the list focused", `document.activeElement?.id === "viewport"`)
 	bt.click("#tab-conversations")
 	bt.wait("the table as it was", fmt.Sprintf(`document.querySelector("#conversations-table-filter")?.value === "stream:%d" && document.querySelectorAll("#conversations-table-window .row").length === 1`, n/3))
