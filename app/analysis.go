@@ -1,6 +1,8 @@
 package app
 
 import (
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -24,6 +26,8 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 	ctx.Async(func() {
 		y := newYielder()
 		defer y.Release()
+		y.Yield() // the click or the drop ends here; the reading starts in a task of its own
+		gc := newGCTuner()
 		opts.Pause = y.Paced(slice) // the rules take seconds on millions of packets
 		run := analyzer.Start(r.Name, newBlobReader(r.Blob), opts)
 		lastUI := time.Now()
@@ -34,6 +38,7 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			}
 			if time.Since(lastUI) > 100*time.Millisecond {
 				lastUI = time.Now()
+				gc.check()
 				b, n := run.Progress()
 				ctx.Dispatch(func(ctx app.Context) {
 					if p.run == id {
@@ -51,8 +56,10 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			}
 		}
 		res := run.Result()
+		gc.done()
 		bytes, _ := run.Progress()
 		src := newBlobReaderAt(r.Blob)
+		y.Yield() // the results are shown in a task of their own
 		ctx.Dispatch(func(ctx app.Context) {
 			if p.run != id {
 				return
@@ -175,3 +182,35 @@ func (p *Page) announce(ctx app.Context) {
 		}
 	})
 }
+
+// gcTuner sets how eagerly Go collects while a capture is read. A small
+// heap is collected at Go's default pace (it doubles between collections):
+// every collection marks the page's own objects, and at a quarter's pace
+// a small heap would be collected again and again, each time holding the
+// main thread. Past bigHeap, at a quarter (what the wasm build sets): the
+// tab's memory then stays near what is live.
+type gcTuner struct{ big bool }
+
+const bigHeap = 96 << 20
+
+func newGCTuner() *gcTuner {
+	debug.SetGCPercent(100)
+	return &gcTuner{}
+}
+
+// check switches to the quarter pace once the heap is big.
+func (g *gcTuner) check() {
+	if g.big {
+		return
+	}
+	var s [1]metrics.Sample
+	s[0].Name = "/memory/classes/heap/objects:bytes"
+	metrics.Read(s[:])
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > bigHeap {
+		g.big = true
+		debug.SetGCPercent(25)
+	}
+}
+
+// done goes back to the quarter pace.
+func (g *gcTuner) done() { debug.SetGCPercent(25) }
