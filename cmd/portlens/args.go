@@ -86,17 +86,34 @@ func (c *cmdFlags) fail(e env, format string, args ...any) int {
 	return exitUsage
 }
 
+// aliasOf starts the usage of a flag that is another name for a
+// one-letter flag ("the same as -Y").
+const aliasOf = "the same as -"
+
+func isAlias(f *flag.Flag) bool { return strings.HasPrefix(f.Usage, aliasOf) }
+
 // usage prints the command's help: synopsis, what it does, its flags.
 func (c *cmdFlags) usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: portlens %s\n\n%s\n", c.synopsis, c.about)
 	first := true
 	c.VisitAll(func(f *flag.Flag) {
+		if isAlias(f) {
+			return // printed with the flag it stands for
+		}
 		if first {
 			fmt.Fprintf(w, "\nflags:\n")
 			first = false
 		}
 		kind, text := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
+		if len(f.Name) == 1 { // -Y, as tshark writes it, with its long form
+			line = "  -" + f.Name
+			c.VisitAll(func(a *flag.Flag) {
+				if isAlias(a) && a.Usage == aliasOf+f.Name {
+					line += ", --" + a.Name
+				}
+			})
+		}
 		if kind != "" {
 			line += " " + kind
 		}
