@@ -37,7 +37,7 @@ FILE - reads the capture from standard input.`)
 	fs.IntVar(&nat.budget, "nat-budget", 0, "connections a VM may hold toward one destination under the NAT (overrides the NAT's)")
 	fs.DurationVar(&nat.timeWait, "nat-time-wait", 0, "how long the NAT keeps a port after a close, e.g. 120s (overrides the NAT's)")
 	var display string
-	fs.StringVar(&display, "Y", "", "a Wireshark display `filter`, as tshark -Y: print the frames it matches, and only their flags and findings")
+	fs.StringVar(&display, "Y", "", "a Wireshark display `filter`, as tshark -Y: print the frames it matches, and only their flags and findings (fields: portlens help filters)")
 	fs.StringVar(&display, "display-filter", "", "the same as -Y")
 	files, status, ok := fs.parse(args, e)
 	if !ok {

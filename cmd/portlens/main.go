@@ -64,6 +64,10 @@ func run(args []string, e env) int {
 			usage(e.stdout)
 			return exitOK
 		}
+		if args[1] == "filters" {
+			filterHelp(e.stdout)
+			return exitOK
+		}
 		args = []string{args[1], "--help"}
 	case "-version", "--version":
 		args = append([]string{"version"}, args[1:]...)
@@ -86,7 +90,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].about)
 	}
 	fmt.Fprint(w, `
-Run 'portlens <command> --help' for a command's flags.
+Run 'portlens <command> --help' for a command's flags,
+'portlens help filters' for the display filters' fields (analyze -Y).
 Flags may come before or after the arguments; -- ends the flags.
 Exit status: 0 ok, 1 usage error (or serve/build failed), 2 a capture could not be read whole.
 `)

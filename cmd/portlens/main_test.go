@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/portlens/portlens/analyzer/filter"
 )
 
 // TestHelp: every way of asking for help prints it on stdout and exits 0,
@@ -104,5 +106,32 @@ func TestVersionLine(t *testing.T) {
 		if got := formatVersion(tc.bi); got != tc.want+goVersion {
 			t.Errorf("%q, want %q", got, tc.want+goVersion)
 		}
+	}
+}
+
+// `portlens help filters` lists every field the filters know, and its
+// examples are filters -Y accepts.
+func TestHelpFilters(t *testing.T) {
+	out, errOut, status := runCLI(t, "help", "filters")
+	if status != exitOK || errOut != "" {
+		t.Fatalf("status %d, stderr %q", status, errOut)
+	}
+	for _, f := range filter.Fields() {
+		if !strings.Contains(out, "\n  "+f.Name+" ") {
+			t.Errorf("field %s is not listed", f.Name)
+		}
+	}
+	examples := 0
+	intro, _, _ := strings.Cut(out, "Operators:")
+	for _, line := range strings.Split(intro, "\n") {
+		if strings.HasPrefix(line, "  ") {
+			examples++
+			if _, err := filter.Compile(strings.TrimSpace(line)); err != nil {
+				t.Errorf("example %q: %v", line, err)
+			}
+		}
+	}
+	if examples != 3 {
+		t.Errorf("%d examples found, want 3", examples)
 	}
 }
