@@ -362,3 +362,58 @@ func TestBrowserEmbedParents(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserWorkerCaptures: a capture an embed reads is kept for offline
+// use, unless the host marks it Cache-Control: no-store: then it is read
+// from the network every time and, offline, not at all.
+func TestBrowserWorkerCaptures(t *testing.T) {
+	skipWithoutBrowser(t)
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", "seed-rst-storm.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := t.TempDir()
+	buildTestSite(t, site, "", nil)
+	mux := http.NewServeMux()
+	serveSite(mux, "", siteHandler(site, nil))
+	mux.HandleFunc("/docs/kept.pcap", func(w http.ResponseWriter, r *http.Request) { w.Write(sample) })
+	mux.HandleFunc("/docs/fresh.pcap", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(sample)
+	})
+	log := &requestLog{}
+	gate := &offlineGate{}
+	srv := loggedServer(t, gate.wrap(mux), log)
+	bt := newBrowserTest(t, log)
+	t.Cleanup(bt.close)
+	bt.base = srv.URL + "/"
+	bt.underWorker()
+
+	embed := func(src, want string) {
+		bt.t.Helper()
+		bt.must(chromedp.Do(bt.ctx, chromedp.Navigate(bt.base+"embed.html?src="+src)))
+		bt.wait("the embed of "+src, `["done", "error"].includes(document.querySelector("#portlens")?.dataset.state)`)
+		if st := bt.attr("state"); st != want {
+			t.Errorf("embed of %s: state %s, want %s (%s)", src, st, want, bt.text("#embed-error"))
+		}
+	}
+	for range 2 {
+		embed("/docs/kept.pcap", "done")
+		embed("/docs/fresh.pcap", "done")
+	}
+	_, server := log.snapshot()
+	if n := strings.Count(strings.Join(server, " ")+" ", "/docs/fresh.pcap "); n != 2 {
+		t.Errorf("the no-store capture was read %d times from the server, want 2", n)
+	}
+	cached := bt.evalAwait(cachedURLs)
+	if !strings.Contains(cached, "/docs/kept.pcap") {
+		t.Errorf("the capture is not kept for offline use:\n%s", cached)
+	}
+	if strings.Contains(cached, "/docs/fresh.pcap") {
+		t.Errorf("the no-store capture is cached")
+	}
+	gate.on.Store(true)
+	defer gate.on.Store(false)
+	embed("/docs/kept.pcap", "done")
+	embed("/docs/fresh.pcap", "error")
+}
