@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -257,16 +256,4 @@ func (y *yielder) Paced(d time.Duration) func() {
 
 func (y *yielder) Release() {
 	y.fn.Release()
-}
-
-// fetchBlob fetches a same-origin URL (a built-in sample) as a Blob.
-func fetchBlob(url string) (app.Value, error) {
-	resp, err := await(app.Window().Call("fetch", url))
-	if err != nil {
-		return nil, err
-	}
-	if !resp.Get("ok").Bool() {
-		return nil, errors.New(url + ": HTTP " + strconv.Itoa(resp.Get("status").Int()))
-	}
-	return await(resp.Call("blob"))
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -108,8 +109,11 @@ func framed() bool {
 	return !win.Get("parent").Equal(win.JSValue())
 }
 
-// parentOrigin is the origin of the framing page, "" when unknown: the
-// message goes to that origin only, never to "*".
+// parentOrigin is the origin of the framing page, "" when unknown (from
+// location.ancestorOrigins, or the referrer where browsers lack it). It
+// only chooses where to post: postMessage's target origin makes the
+// browser deliver to a parent on exactly that origin, so a wrong guess
+// loses the message, never leaks it.
 func parentOrigin() string {
 	win := app.Window()
 	if ao := win.Get("location").Get("ancestorOrigins"); ao.Truthy() && ao.Length() > 0 {
@@ -123,8 +127,21 @@ func parentOrigin() string {
 	return win.Get("URL").New(ref).Get("origin").String()
 }
 
+// embedParents are the origins besides the site's own that the embed
+// posts to (`portlens build -embed-parents`, carried in app.js).
+func embedParents() []string {
+	return strings.Fields(app.Getenv(EmbedParentsEnv))
+}
+
+// refusedPost marks lastPost when the parent is not allowed: the console
+// says so once, so that a documentation author sees why no message comes.
+const refusedPost = "refused"
+
 // post sends the embed's state and height to the framing page, when
-// something changed since the last message.
+// something changed since the last message, and only to a page of this
+// site or of an origin -embed-parents named: any site can frame the embed
+// where the host sends no frame-ancestors, and the summary describes a
+// capture.
 func (p *Page) post() {
 	if !framed() {
 		return
@@ -132,6 +149,14 @@ func (p *Page) post() {
 	origin := parentOrigin()
 	root := app.Window().GetElementByID("portlens")
 	if origin == "" || origin == "null" || !root.Truthy() {
+		return
+	}
+	if !AllowedParent(origin, app.Window().Get("location").Get("origin").String(), embedParents()) {
+		if p.lastPost != refusedPost {
+			p.lastPost = refusedPost
+			app.Window().Get("console").Call("warn", "portlens: the embed posts no message to "+origin+
+				": only to this site's pages and those the site was built for (portlens build -embed-parents)")
+		}
 		return
 	}
 	h := int(math.Ceil(root.Call("getBoundingClientRect").Get("height").Float()))

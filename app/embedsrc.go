@@ -109,6 +109,42 @@ func resolveSrc(src string) (href string, err error) {
 	return u.Get("href").String(), nil
 }
 
+// CaptureHeader marks the page's requests for a capture (a sample, an
+// embed's src): the service worker keeps those responses for offline use,
+// and no other request it has not listed (see worker.js).
+const CaptureHeader = "Portlens-Capture"
+
+// errRedirect refuses a capture the site answers with a redirect. The page
+// cannot see where a redirect points (fetch hands it over opaque), and
+// following it could send the request to another origin, so none is
+// followed, on this site either.
+func errRedirect(url string) error {
+	return fmt.Errorf("refused to read %q: the site answers it with a redirect, and portlens follows none "+
+		"(one could lead to another origin): give the capture's own URL on this site", url)
+}
+
+// fetchBlob fetches a same-origin capture (a built-in sample, an embed's
+// src) as a Blob. Redirects are not followed but refused: without this a
+// service worker, which the page's CSP does not bind, would follow one to
+// another origin on the page's behalf.
+func fetchBlob(url string) (app.Value, error) {
+	resp, err := await(app.Window().Call("fetch", url, map[string]any{
+		"redirect":    "manual",
+		"credentials": "same-origin",
+		"headers":     map[string]any{CaptureHeader: "read"},
+	}))
+	if err != nil {
+		return nil, err
+	}
+	if resp.Get("type").String() == "opaqueredirect" {
+		return nil, errRedirect(url)
+	}
+	if !resp.Get("ok").Bool() {
+		return nil, errors.New(url + ": HTTP " + strconv.Itoa(resp.Get("status").Int()))
+	}
+	return await(resp.Call("blob"))
+}
+
 // startEmbed reads the URL's parameters and opens the capture they name.
 func (p *Page) startEmbed(ctx app.Context) {
 	p.embed = ParseEmbedParams(ctx.Page().URL().Query())

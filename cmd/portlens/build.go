@@ -29,12 +29,17 @@ func runBuild(args []string, e env) int {
 	fl.StringVar(&o.Out, "out", "dist", "`directory` to write the static site to")
 	fl.StringVar(&o.Web, "web", "", "a web `directory` (app.wasm, icons, styles, samples) to build from instead of the one built into portlens")
 	fl.StringVar(&o.Base, "base", "", "the `sub-path` the site will be served under, e.g. /portlens (default: the root of the host)")
+	parents := fl.String("embed-parents", "", embedParentsUsage)
 	operands, status, ok := fl.parse(args, e)
 	if !ok {
 		return status
 	}
 	if len(operands) > 0 {
 		return fl.fail(e, "unexpected argument %q (the directory is given with --out)", operands[0])
+	}
+	var err error
+	if o.EmbedParents, err = app.ParseOrigins(*parents); err != nil {
+		return fl.fail(e, "--embed-parents: %v", err)
 	}
 	if err := buildSite(o); err != nil {
 		fmt.Fprintln(e.stderr, "portlens build:", err)
@@ -48,12 +53,19 @@ func runBuild(args []string, e env) int {
 	return exitOK
 }
 
+// embedParentsUsage is the help of build's and serve's -embed-parents.
+const embedParentsUsage = "`origins` (scheme://host[:port], separated by commas) of the pages on other sites that may " +
+	"receive the embed's messages (default: the site's own pages only)"
+
 // siteOptions say what to build and where it will be served.
 type siteOptions struct {
 	Out     string
 	Web     string // a web directory; "" for the one built into the binary
 	Base    string // sub-path, "" for the root
 	Version string // "" for the hash of app.wasm (tests force a new one)
+	// EmbedParents are the origins, besides the site's own, of the pages
+	// the embed posts its messages to (app.ParseOrigins writes them).
+	EmbedParents []string
 }
 
 // errNoSite says how to get a binary that can build the site.
@@ -93,6 +105,11 @@ func buildSite(o siteOptions) error {
 		}
 		return err
 	}
+	if len(o.EmbedParents) > 0 {
+		// app.js carries the list: another list is another version, or
+		// the service worker would go on answering with the old app.js.
+		version = shortHash(version + " " + strings.Join(o.EmbedParents, " "))
+	}
 	if o.Version != "" {
 		version = o.Version
 	}
@@ -101,6 +118,7 @@ func buildSite(o siteOptions) error {
 	}
 	app.Routes()
 	h := app.NewHandler(app.Site{Version: version, WasmSize: size, Base: o.Base})
+	h.Env = map[string]string{app.EmbedParentsEnv: strings.Join(o.EmbedParents, " ")}
 	if err := goapp.GenerateStaticWebsite(o.Out, h); err != nil {
 		return err
 	}
@@ -194,6 +212,12 @@ func wasmVersion(web fs.FS) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], n, nil
+}
+
+// shortHash names a build by a string, as wasmVersion names it by app.wasm.
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])[:16]
 }
 
 // copyTree copies the web directory src into dst.

@@ -30,6 +30,7 @@ interrupted (Ctrl-C).`)
 	out := fl.String("out", "", "`directory` to write the site to (default: a temporary directory, removed when serve stops)")
 	web := fl.String("web", "", "a web `directory` (app.wasm, icons, styles, samples) to build from instead of the one built into portlens")
 	base := fl.String("base", "", "serve the site under this `sub-path`, e.g. /portlens, as a project page would be")
+	parents := fl.String("embed-parents", "", embedParentsUsage+"; they may frame it too (frame-ancestors)")
 	operands, status, ok := fl.parse(args, e)
 	if !ok {
 		return status
@@ -37,9 +38,14 @@ interrupted (Ctrl-C).`)
 	if len(operands) > 0 {
 		return fl.fail(e, "unexpected argument %q", operands[0])
 	}
+	o := siteOptions{Out: *out, Web: *web, Base: *base}
+	var err error
+	if o.EmbedParents, err = app.ParseOrigins(*parents); err != nil {
+		return fl.fail(e, "--embed-parents: %v", err)
+	}
 	explicit := false
 	fl.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "addr" })
-	if err := serve(e, siteOptions{Out: *out, Web: *web, Base: *base}, *addr, !explicit); err != nil {
+	if err := serve(e, o, *addr, !explicit); err != nil {
 		fmt.Fprintln(e.stderr, "portlens serve:", err)
 		return exitUsage
 	}
@@ -70,7 +76,7 @@ func serve(e env, o siteOptions, addr string, next bool) error {
 	fmt.Fprintf(e.stdout, "portlens: serving %s at http://%s%s/ (Ctrl-C to stop)\n", o.Out, ln.Addr(), cleanBase(o.Base))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{Handler: underBase(cleanBase(o.Base), siteHandler(o.Out, nil))}
+	srv := &http.Server{Handler: underBase(cleanBase(o.Base), siteHandlerFor(o.Out, o.EmbedParents, nil))}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
@@ -112,21 +118,36 @@ func underBase(base string, h http.Handler) http.Handler {
 	return mux
 }
 
-// siteHandler serves the static site in dir as the README asks of a host:
+// siteHandler serves a site built without -embed-parents: only its own
+// pages may frame the embed.
+func siteHandler(dir string, logf func(r *http.Request)) http.Handler {
+	return siteHandlerFor(dir, nil, logf)
+}
+
+// frameAncestors is the CSP a host sends for a site whose embed posts to
+// the pages of parents (-embed-parents): those pages may frame it, besides
+// the site's own.
+func frameAncestors(parents []string) string {
+	return app.CSP + "; frame-ancestors " + strings.Join(append([]string{"'self'"}, parents...), " ")
+}
+
+// siteHandlerFor serves the static site in dir as the README asks of a host:
 // files as they are, except that a file with a .gz twin is sent compressed
 // to browsers that accept gzip, and /embed finds embed.html. Every response
 // is revalidated (no-cache), so a rebuild shows at once, and carries the
-// CSP header (with frame-ancestors, which the page's meta tag cannot say).
+// CSP header (with frame-ancestors, which the page's meta tag cannot say:
+// the site's own pages and those of parents).
 // logf, when set, sees every request (the browser tests record them).
-func siteHandler(dir string, logf func(r *http.Request)) http.Handler {
+func siteHandlerFor(dir string, parents []string, logf func(r *http.Request)) http.Handler {
 	files := http.FileServer(http.Dir(dir))
+	csp := frameAncestors(parents)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if logf != nil {
 			logf(r)
 		}
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", app.HeaderCSP)
+		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		name := path.Clean("/" + r.URL.Path)
 		if path.Ext(name) == "" && name != "/" {
