@@ -364,7 +364,7 @@ func checkOp(def *fieldDef, op token, lhs operand) *Error {
 		ok = def.Type == TypeString || def.Type == TypeProtocol
 	}
 	if !ok {
-		return errAt(pos, end, "%s (type=%s) cannot participate in %s comparison.", def.Name, def.typeName(), text)
+		return errAt(pos, end, "%s (type=%s) cannot participate in %s comparison.", def.Name, def.TypeName(), text)
 	}
 	return nil
 }

@@ -72,7 +72,8 @@ func (d *wsDecoder) frame(n int64, p *capture.Packet) *filter.Frame {
 // gopacketStops reports whether the test decoder gives up on a frame where
 // Wireshark goes on: a layer gopacket cannot decode (a truncated TCP
 // header), an EtherType or GRE payload it does not know (802.1ah, Aruba's
-// 802.11 in GRE), or an IPv6 fragment, which it does not reassemble.
+// 802.11 in GRE), an IPv6 fragment, which it does not reassemble, sFlow,
+// whose sampled headers Wireshark decodes too, or Teredo.
 func gopacketStops(link capture.LinkType, data []byte) bool {
 	first := linkLayer(link, data)
 	if first == gopacket.LayerTypeZero {
@@ -86,6 +87,12 @@ func gopacketStops(link capture.LinkType, data []byte) bool {
 	for _, l := range ls {
 		if fr, ok := l.(*layers.IPv6Fragment); ok && (fr.FragmentOffset != 0 || fr.MoreFragments) {
 			return true
+		}
+		if l.LayerType() == layers.LayerTypeSFlow {
+			return true // Wireshark also decodes the packet headers sFlow samples
+		}
+		if u, ok := l.(*layers.UDP); ok && (u.SrcPort == 3544 || u.DstPort == 3544) {
+			return true // Teredo: IPv6 in UDP, which Wireshark decodes
 		}
 	}
 	last := ls[len(ls)-1].LayerType()
@@ -137,7 +144,14 @@ func (d *wsDecoder) walk(f *filter.Frame, ls []gopacket.Layer, ts int64, rem int
 			}
 			f.AddIP(addr(l.SrcIP), addr(l.DstIP))
 			rem = int(l.Length) - int(l.IHL)*4
-			if l.Flags&layers.IPv4MoreFragments != 0 || l.FragOffset != 0 {
+			frag := l.Flags&layers.IPv4MoreFragments != 0 || l.FragOffset != 0
+			switch {
+			case frag && l.FragOffset == 0 && len(l.Payload) < rem:
+				// A first fragment cut by the snap length cannot be
+				// reassembled; Wireshark decodes what it holds.
+				sub := gopacket.NewPacket(l.Payload, l.Protocol.LayerType(), gopacket.Default)
+				d.walk(f, sub.Layers(), ts, rem)
+			case frag:
 				d.reassemble(f, l, ts)
 			}
 		case *layers.IPv6:
@@ -166,6 +180,9 @@ func (d *wsDecoder) walk(f *filter.Frame, ls []gopacket.Layer, ts int64, rem int
 				Flags: tcpFlags(l), Seq: l.Seq, Ack: l.Ack, Len: uint32(n)})
 		case *layers.UDP:
 			f.AddUDP(uint16(l.SrcPort), uint16(l.DstPort))
+			if l.Length < 8 {
+				return // Wireshark: "BAD UDP LENGTH", and nothing after
+			}
 		case *layers.SCTP:
 			f.AddSCTP(uint16(l.SrcPort), uint16(l.DstPort))
 		case *layers.ICMPv4:

@@ -82,8 +82,9 @@ type Field struct {
 	Need Need   // the Frame fields it reads
 }
 
-// typeName is the type as Wireshark words it in messages, with the width.
-func (f *Field) typeName() string {
+// TypeName names the field's type as Wireshark does, with the width of
+// an integer: "Unsigned integer (16 bits)", "IPv4 address".
+func (f Field) TypeName() string {
 	if f.Type == TypeUint {
 		return "Unsigned integer (" + strconv.Itoa(f.Bits) + " bits)"
 	}
@@ -109,7 +110,7 @@ type fieldDef struct {
 	num  *numAcc
 	ip6  func(*Frame, int) (netip.Addr, slot)
 	str  func(*Frame, int) (string, slot)
-	data func(*Frame) []byte // the bytes of the frame protocol
+	data func(*Frame) []byte // set for "frame" only: the bytes it compares
 }
 
 // Fields lists the names filters can use, in the order of the help text.
@@ -129,16 +130,16 @@ var fieldByName = func() map[string]*fieldDef {
 	return m
 }()
 
-func proto(name string, p Protos, desc string) fieldDef {
+func protoField(name string, p Protos, desc string) fieldDef {
 	return fieldDef{Field: Field{Name: name, Type: TypeProtocol, Desc: desc, Need: NeedProtos},
 		has: func(f *Frame) bool { return f.Protos&p != 0 }}
 }
 
-func num(name string, t Type, bits int, need Need, desc string, acc numAcc) fieldDef {
+func numField(name string, t Type, bits int, need Need, desc string, acc numAcc) fieldDef {
 	return fieldDef{Field: Field{Name: name, Type: t, Bits: bits, Desc: desc, Need: need}, num: &acc}
 }
 
-func str(name, desc string, get func(*Finding) string) fieldDef {
+func findingField(name, desc string, get func(*Finding) string) fieldDef {
 	return fieldDef{Field: Field{Name: name, Type: TypeString, Desc: desc, Need: NeedFindings},
 		str: func(f *Frame, i int) (string, slot) {
 			if i >= len(f.Findings) {
@@ -151,60 +152,60 @@ func str(name, desc string, get func(*Finding) string) fieldDef {
 var fieldTable = []fieldDef{
 	{Field: Field{Name: "frame", Type: TypeProtocol, Desc: "every frame; \"frame contains\" and \"frame matches\" search its bytes"},
 		has: func(*Frame) bool { return true }, data: func(f *Frame) []byte { return f.Data }},
-	num("frame.number", TypeUint, 32, NeedNumber, "frame number, from 1", numAcc{src: srcNumber}),
-	num("frame.time_relative", TypeTime, 0, NeedFrame, "seconds since the first frame", numAcc{src: srcTime}),
-	num("frame.len", TypeUint, 32, NeedFrame, "frame length on the wire, in bytes", numAcc{src: srcLen}),
-	num("frame.cap_len", TypeUint, 32, NeedFrame, "captured length, in bytes", numAcc{src: srcCapLen}),
+	numField("frame.number", TypeUint, 32, NeedNumber, "frame number, from 1", numAcc{src: srcNumber}),
+	numField("frame.time_relative", TypeTime, 0, NeedFrame, "seconds since the first frame", numAcc{src: srcTime}),
+	numField("frame.len", TypeUint, 32, NeedFrame, "frame length on the wire, in bytes", numAcc{src: srcLen}),
+	numField("frame.cap_len", TypeUint, 32, NeedFrame, "captured length, in bytes", numAcc{src: srcCapLen}),
 
-	proto("eth", ProtoEth, "Ethernet"),
-	num("eth.addr", TypeEther, 0, NeedEth, "source or destination Ethernet address", numAcc{src: srcEth}),
-	num("eth.src", TypeEther, 0, NeedEth, "source Ethernet address", numAcc{src: srcEth, role: src}),
-	num("eth.dst", TypeEther, 0, NeedEth, "destination Ethernet address", numAcc{src: srcEth, role: dst}),
+	protoField("eth", ProtoEth, "Ethernet"),
+	numField("eth.addr", TypeEther, 0, NeedEth, "source or destination Ethernet address", numAcc{src: srcEth}),
+	numField("eth.src", TypeEther, 0, NeedEth, "source Ethernet address", numAcc{src: srcEth, role: src}),
+	numField("eth.dst", TypeEther, 0, NeedEth, "destination Ethernet address", numAcc{src: srcEth, role: dst}),
 
-	proto("ip", ProtoIP, "IPv4"),
-	num("ip.addr", TypeIPv4, 0, NeedIP, "source or destination IPv4 address, of every IPv4 header", numAcc{src: srcIPv4}),
-	num("ip.src", TypeIPv4, 0, NeedIP, "source IPv4 address", numAcc{src: srcIPv4, role: src}),
-	num("ip.dst", TypeIPv4, 0, NeedIP, "destination IPv4 address", numAcc{src: srcIPv4, role: dst}),
-	proto("ipv6", ProtoIPv6, "IPv6"),
+	protoField("ip", ProtoIP, "IPv4"),
+	numField("ip.addr", TypeIPv4, 0, NeedIP, "source or destination IPv4 address, of every IPv4 header", numAcc{src: srcIPv4}),
+	numField("ip.src", TypeIPv4, 0, NeedIP, "source IPv4 address", numAcc{src: srcIPv4, role: src}),
+	numField("ip.dst", TypeIPv4, 0, NeedIP, "destination IPv4 address", numAcc{src: srcIPv4, role: dst}),
+	protoField("ipv6", ProtoIPv6, "IPv6"),
 	{Field: Field{Name: "ipv6.addr", Type: TypeIPv6, Desc: "source or destination IPv6 address, of every IPv6 header", Need: NeedIP}, ip6: ip6Addr(both)},
 	{Field: Field{Name: "ipv6.src", Type: TypeIPv6, Desc: "source IPv6 address", Need: NeedIP}, ip6: ip6Addr(src)},
 	{Field: Field{Name: "ipv6.dst", Type: TypeIPv6, Desc: "destination IPv6 address", Need: NeedIP}, ip6: ip6Addr(dst)},
-	proto("icmp", ProtoICMP, "ICMP"),
-	proto("icmpv6", ProtoICMPv6, "ICMPv6"),
+	protoField("icmp", ProtoICMP, "ICMP"),
+	protoField("icmpv6", ProtoICMPv6, "ICMPv6"),
 
-	proto("tcp", ProtoTCP, "TCP"),
-	num("tcp.port", TypeUint, 16, NeedPorts, "source or destination TCP port", numAcc{src: srcTCPPort}),
-	num("tcp.srcport", TypeUint, 16, NeedPorts, "source TCP port", numAcc{src: srcTCPPort, role: src}),
-	num("tcp.dstport", TypeUint, 16, NeedPorts, "destination TCP port", numAcc{src: srcTCPPort, role: dst}),
-	num("tcp.stream", TypeUint, 32, NeedStream, "TCP stream index, from 0, as Wireshark counts", numAcc{src: srcStream}),
-	num("tcp.flags", TypeUint, 16, NeedTCPFlags, "TCP flags as a number (0x002 SYN, 0x010 ACK...)", numAcc{src: srcFlags}),
-	num("tcp.flags.syn", TypeBool, 0, NeedTCPFlags, "SYN flag", numAcc{src: srcFlags, bit: decode.SYN}),
-	num("tcp.flags.ack", TypeBool, 0, NeedTCPFlags, "ACK flag", numAcc{src: srcFlags, bit: decode.ACK}),
-	num("tcp.flags.fin", TypeBool, 0, NeedTCPFlags, "FIN flag", numAcc{src: srcFlags, bit: decode.FIN}),
-	num("tcp.flags.reset", TypeBool, 0, NeedTCPFlags, "RST flag", numAcc{src: srcFlags, bit: decode.RST}),
-	num("tcp.flags.push", TypeBool, 0, NeedTCPFlags, "PSH flag", numAcc{src: srcFlags, bit: decode.PSH}),
-	num("tcp.flags.urg", TypeBool, 0, NeedTCPFlags, "URG flag", numAcc{src: srcFlags, bit: decode.URG}),
-	num("tcp.flags.ece", TypeBool, 0, NeedTCPFlags, "ECE flag", numAcc{src: srcFlags, bit: decode.ECE}),
-	num("tcp.flags.cwr", TypeBool, 0, NeedTCPFlags, "CWR flag", numAcc{src: srcFlags, bit: decode.CWR}),
-	num("tcp.seq_raw", TypeUint, 32, NeedTCPSeq, "sequence number as sent (not relative)", numAcc{src: srcSeq}),
-	num("tcp.ack_raw", TypeUint, 32, NeedTCPSeq, "acknowledgment number as sent (not relative)", numAcc{src: srcAck}),
-	num("tcp.len", TypeUint, 32, NeedTCPSeq, "TCP payload length, in bytes", numAcc{src: srcTCPLen}),
+	protoField("tcp", ProtoTCP, "TCP"),
+	numField("tcp.port", TypeUint, 16, NeedPorts, "source or destination TCP port", numAcc{src: srcTCPPort}),
+	numField("tcp.srcport", TypeUint, 16, NeedPorts, "source TCP port", numAcc{src: srcTCPPort, role: src}),
+	numField("tcp.dstport", TypeUint, 16, NeedPorts, "destination TCP port", numAcc{src: srcTCPPort, role: dst}),
+	numField("tcp.stream", TypeUint, 32, NeedStream, "TCP stream index, from 0, as Wireshark counts", numAcc{src: srcStream}),
+	numField("tcp.flags", TypeUint, 16, NeedTCPFlags, "TCP flags as a number: 0x002 SYN, 0x010 ACK... (the reserved bits read as 0)", numAcc{src: srcFlags}),
+	numField("tcp.flags.syn", TypeBool, 0, NeedTCPFlags, "SYN flag", numAcc{src: srcFlags, bit: decode.SYN}),
+	numField("tcp.flags.ack", TypeBool, 0, NeedTCPFlags, "ACK flag", numAcc{src: srcFlags, bit: decode.ACK}),
+	numField("tcp.flags.fin", TypeBool, 0, NeedTCPFlags, "FIN flag", numAcc{src: srcFlags, bit: decode.FIN}),
+	numField("tcp.flags.reset", TypeBool, 0, NeedTCPFlags, "RST flag", numAcc{src: srcFlags, bit: decode.RST}),
+	numField("tcp.flags.push", TypeBool, 0, NeedTCPFlags, "PSH flag", numAcc{src: srcFlags, bit: decode.PSH}),
+	numField("tcp.flags.urg", TypeBool, 0, NeedTCPFlags, "URG flag", numAcc{src: srcFlags, bit: decode.URG}),
+	numField("tcp.flags.ece", TypeBool, 0, NeedTCPFlags, "ECE flag", numAcc{src: srcFlags, bit: decode.ECE}),
+	numField("tcp.flags.cwr", TypeBool, 0, NeedTCPFlags, "CWR flag", numAcc{src: srcFlags, bit: decode.CWR}),
+	numField("tcp.seq_raw", TypeUint, 32, NeedTCPSeq, "sequence number as sent (not relative)", numAcc{src: srcSeq}),
+	numField("tcp.ack_raw", TypeUint, 32, NeedTCPSeq, "acknowledgment number as sent (not relative)", numAcc{src: srcAck}),
+	numField("tcp.len", TypeUint, 32, NeedTCPSeq, "TCP payload length, in bytes", numAcc{src: srcTCPLen}),
 	{Field: Field{Name: "tcp.analysis.reused_ports", Type: TypeLabel, Desc: "Wireshark's \"TCP Port numbers reused\"", Need: NeedReused},
 		has: func(f *Frame) bool { return f.Reused }},
 
-	proto("udp", ProtoUDP, "UDP"),
-	num("udp.port", TypeUint, 16, NeedPorts, "source or destination UDP port", numAcc{src: srcUDP}),
-	num("udp.srcport", TypeUint, 16, NeedPorts, "source UDP port", numAcc{src: srcUDP, role: src}),
-	num("udp.dstport", TypeUint, 16, NeedPorts, "destination UDP port", numAcc{src: srcUDP, role: dst}),
-	proto("sctp", ProtoSCTP, "SCTP"),
-	num("sctp.port", TypeUint, 16, NeedPorts, "source or destination SCTP port", numAcc{src: srcSCTP}),
-	num("sctp.srcport", TypeUint, 16, NeedPorts, "source SCTP port", numAcc{src: srcSCTP, role: src}),
-	num("sctp.dstport", TypeUint, 16, NeedPorts, "destination SCTP port", numAcc{src: srcSCTP, role: dst}),
+	protoField("udp", ProtoUDP, "UDP"),
+	numField("udp.port", TypeUint, 16, NeedPorts, "source or destination UDP port", numAcc{src: srcUDP}),
+	numField("udp.srcport", TypeUint, 16, NeedPorts, "source UDP port", numAcc{src: srcUDP, role: src}),
+	numField("udp.dstport", TypeUint, 16, NeedPorts, "destination UDP port", numAcc{src: srcUDP, role: dst}),
+	protoField("sctp", ProtoSCTP, "SCTP"),
+	numField("sctp.port", TypeUint, 16, NeedPorts, "source or destination SCTP port", numAcc{src: srcSCTP}),
+	numField("sctp.srcport", TypeUint, 16, NeedPorts, "source SCTP port", numAcc{src: srcSCTP, role: src}),
+	numField("sctp.dstport", TypeUint, 16, NeedPorts, "destination SCTP port", numAcc{src: srcSCTP, role: dst}),
 
-	str("portlens.kind", "kind of a portlens finding, e.g. \"tcp.reused_ports\"", func(x *Finding) string { return x.Kind }),
-	str("portlens.class", "class of a portlens finding, e.g. \"after-rst\"", func(x *Finding) string { return x.Class }),
-	str("portlens.severity", "severity of a portlens finding: \"note\" or \"warning\"", func(x *Finding) string { return x.Severity }),
-	num("portlens.finding", TypeUint, 32, NeedFindings, "number of a portlens finding on the frame", numAcc{src: srcFinding}),
+	findingField("portlens.kind", "kind of a portlens finding, e.g. \"tcp.reused_ports\"", func(x *Finding) string { return x.Kind }),
+	findingField("portlens.class", "class of a portlens finding, e.g. \"after-rst\"", func(x *Finding) string { return x.Class }),
+	findingField("portlens.severity", "severity of a portlens finding: \"note\" or \"warning\"", func(x *Finding) string { return x.Severity }),
+	numField("portlens.finding", TypeUint, 32, NeedFindings, "number of a portlens finding on the frame", numAcc{src: srcFinding}),
 	{Field: Field{Name: "portlens.flagged", Type: TypeLabel, Desc: "the frame has a portlens finding", Need: NeedFindings},
 		has: func(f *Frame) bool { return len(f.Findings) > 0 }},
 }

@@ -47,10 +47,10 @@ func domainOf(t Type) domain {
 func convert(def *fieldDef, o operand) (lit, *Error) {
 	t := o.tok
 	if o.sign == tMinus && def.Type != TypeUint && def.Type != TypeTime {
-		return lit{}, errAt(o.pos, t.end, "%s cannot be negated.", def.typeName())
+		return lit{}, errAt(o.pos, t.end, "%s cannot be negated.", def.TypeName())
 	}
 	if t.kind == tString && def.Type != TypeString && def.Type != TypeProtocol {
-		return lit{}, errAt(t.pos, t.end, "%s cannot be converted from a string (%s).", def.typeName(), quote(t.val))
+		return lit{}, errAt(t.pos, t.end, "%s cannot be converted from a string (%s).", def.TypeName(), quote(t.val))
 	}
 	var l lit
 	var msg string
@@ -114,7 +114,7 @@ func tokenUint(t token) (uint64, bool) {
 func convertUint(def *fieldDef, o operand) (lit, string) {
 	v, ok := tokenUint(o.tok)
 	if !ok {
-		return lit{}, cannot(o.tok, def.typeName())
+		return lit{}, cannot(o.tok, def.TypeName())
 	}
 	limit := uint64(1)<<def.Bits - 1
 	if v > limit {

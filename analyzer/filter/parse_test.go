@@ -275,7 +275,7 @@ func TestFieldsListed(t *testing.T) {
 		if f.Desc == "" {
 			t.Errorf("field %s has no description", f.Name)
 		}
-		if f.Type == filter.TypeUint && f.Bits == 0 {
+		if f.TypeName() == "" || f.Type == filter.TypeUint && f.Bits == 0 {
 			t.Errorf("field %s has no width", f.Name)
 		}
 		if _, err := filter.Compile(f.Name); err != nil {
