@@ -118,7 +118,7 @@ type fragments struct {
 	done [fragmentHeadBytes]byte
 }
 
-func (f *fragments) cap() int {
+func (f *fragments) capBytes() int {
 	if f.limit > 0 {
 		return f.limit
 	}
@@ -128,7 +128,7 @@ func (f *fragments) cap() int {
 // stats returns what was dropped, with the cap.
 func (f *fragments) stats() Reassembly {
 	r := f.dropped
-	r.Limit = f.cap()
+	r.Limit = f.capBytes()
 	return r
 }
 
@@ -137,6 +137,9 @@ func (f *fragments) stats() Reassembly {
 // add returns the datagram's leading bytes (valid until the next add) and
 // its length.
 func (f *fragments) add(key fragmentKey, off int, more bool, payload []byte) (head []byte, total int, done bool) {
+	if len(payload) == 0 {
+		return nil, 0, false
+	}
 	e := f.table[key]
 	if e == nil {
 		e = f.open(key)
@@ -191,7 +194,7 @@ func (f *fragments) close(e *fragmentEntry) {
 // evict drops the datagrams least recently added to while the table holds
 // more than its cap; keep, the one just added to, stays.
 func (f *fragments) evict(keep *fragmentEntry) {
-	for f.held > f.cap() && f.oldest != nil && f.oldest != keep {
+	for f.held > f.capBytes() && f.oldest != nil && f.oldest != keep {
 		e := f.oldest
 		f.dropped.Datagrams++
 		f.dropped.Fragments += e.fragments

@@ -28,8 +28,8 @@ func checkHeld(t *testing.T, f *fragments) {
 	if sum != f.held {
 		t.Errorf("the table counts %d bytes held, its datagrams %d", f.held, sum)
 	}
-	if f.held > f.cap() {
-		t.Errorf("the table holds %d bytes, over its cap of %d", f.held, f.cap())
+	if f.held > f.capBytes() {
+		t.Errorf("the table holds %d bytes, over its cap of %d", f.held, f.capBytes())
 	}
 }
 
