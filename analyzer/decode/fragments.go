@@ -41,10 +41,17 @@ const (
 	fragmentEntryBytes = 512
 )
 
+// fragmentKey names a datagram: its addresses (as 16 bytes: no pointer
+// for the collector to follow, fewer bytes to hash than netip.Addr's),
+// its identification and the IP version.
 type fragmentKey struct {
-	src, dst netip.Addr
+	src, dst [16]byte
 	id       uint32
 	v6       bool
+}
+
+func newFragmentKey(src, dst netip.Addr, id uint32, v6 bool) fragmentKey {
+	return fragmentKey{src: src.As16(), dst: dst.As16(), id: id, v6: v6}
 }
 
 // ipv4FragmentID is the identification packet-ip.c reassembles an IPv4

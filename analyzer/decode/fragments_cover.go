@@ -116,15 +116,16 @@ func (c *coverage) whole() (int, bool) {
 // bytes is what the pending blocks hold.
 func (c *coverage) bytes() int { return 8*cap(c.pending) + chunkBytes*int(c.chunks) }
 
-// release returns the datagram's chunks to the pool.
+// release returns the datagram's chunks to the pool, from the last: a
+// datagram dropped unfinished usually holds one, far out.
 func (c *coverage) release(pool *chunkPool) {
-	for i, ch := range c.pending {
-		if ch != nil {
+	for i := len(c.pending) - 1; i >= 0 && c.chunks > 0; i-- {
+		if ch := c.pending[i]; ch != nil {
 			pool.put(ch)
 			c.pending[i] = nil
+			c.chunks--
 		}
 	}
-	c.chunks = 0
 }
 
 // chunkPool keeps a few chunks of datagrams gone for the next ones, so a

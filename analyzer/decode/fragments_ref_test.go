@@ -101,9 +101,9 @@ func (o fragOp) payload() []byte {
 }
 
 var refKeys = []fragmentKey{
-	{src: netip.MustParseAddr("192.0.2.1"), dst: netip.MustParseAddr("198.51.100.1"), id: 1},
-	{src: netip.MustParseAddr("192.0.2.1"), dst: netip.MustParseAddr("198.51.100.1"), id: 2},
-	{src: netip.MustParseAddr("2001:db8::1"), dst: netip.MustParseAddr("2001:db8::2"), id: 1, v6: true},
+	newFragmentKey(netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1"), 1, false),
+	newFragmentKey(netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1"), 2, false),
+	newFragmentKey(netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"), 1, true),
 }
 
 // compareWithWireshark feeds ops to a table and to the reference and fails

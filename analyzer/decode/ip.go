@@ -150,7 +150,7 @@ func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 		}
 		return nil
 	}
-	key := fragmentKey{src: h.src, dst: h.dst, id: ipv4FragmentID(uint8(h.proto), h.id, h.src, h.dst, d.pkt.VLAN)}
+	key := newFragmentKey(h.src, h.dst, ipv4FragmentID(uint8(h.proto), h.id, h.src, h.dst, d.pkt.VLAN), false)
 	return l.reassemble(key, h.offset, h.more)
 }
 
@@ -221,7 +221,7 @@ func (l *ipv6FragmentLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedb
 	}
 	p := d.pkt
 	// packet-ipv6.c keys on the addresses and the identification alone.
-	key := fragmentKey{src: p.Src, dst: p.Dst, id: l.Identification, v6: true}
+	key := newFragmentKey(p.Src, p.Dst, l.Identification, true)
 	head, total, done := d.frags.add(key, offset, more, l.payload[:claimed])
 	if !done {
 		p.Fragment = true
