@@ -43,6 +43,7 @@ type Report struct {
 	Findings    []rules.ExplainedFinding `json:"findings"`
 	Flags       []rules.Explained        `json:"flags"`
 	Frames      []FrameReport            `json:"frames,omitempty"`
+	Reassembly  *ReassemblyReport        `json:"reassembly,omitempty"`
 	Stopped     bool                     `json:"stopped,omitempty"`
 	Error       string                   `json:"error"`
 	ErrorFrame  int                      `json:"error_frame,omitempty"`
@@ -136,6 +137,7 @@ func (r *Result) header(opts Options) Report {
 		FlagCounts:    map[string]int{},
 		Findings:      []rules.ExplainedFinding{},
 		Flags:         []rules.Explained{},
+		Reassembly:    reassemblyReport(r.Reassembly),
 		Stopped:       r.Stopped,
 		Error:         r.Error,
 		ErrorFrame:    r.ErrorFrame,

@@ -9,6 +9,7 @@ import (
 	"github.com/portlens/portlens/analyzer/blocks"
 	"github.com/portlens/portlens/analyzer/capture"
 	"github.com/portlens/portlens/analyzer/conv"
+	"github.com/portlens/portlens/analyzer/decode"
 	"github.com/portlens/portlens/analyzer/rules"
 )
 
@@ -33,6 +34,8 @@ type Result struct {
 	Associations []conv.Association
 	// Verdict holds the flags, judged under Verdict.Settings().
 	Verdict *rules.Verdict
+	// Reassembly is what the IP fragment table dropped at its cap.
+	Reassembly decode.Reassembly
 	// Error says why reading stopped early ("" when the file was read
 	// whole); ErrorFrame and ErrorOffset say where.
 	// Stopped is set when the reading was stopped before the end (Run.Stop).

@@ -198,6 +198,7 @@ func (run *Run) Result() *Result {
 	res.Conversations = run.tracker.Conversations()
 	res.UDPFlows = run.udp.Flows()
 	res.Associations = run.sctp.Associations
+	res.Reassembly = run.decoder.Reassembly()
 	res.Judge(run.opts)
 	return res
 }

@@ -63,6 +63,7 @@ func (c *Summary) Render() app.UI {
 			fact("Span", spanText),
 			fact("TCP conversations", thousands(res.Conversations.Len())),
 			fact("Read in", span(s.Elapsed)+" · "+humanBytes(readBytes(s))),
+			app.If(res.ReassemblyNote() != "", func() app.UI { return fact("Reassembly", res.ReassemblyNote()) }),
 		),
 		app.Div().Class("flag-kinds").Attr("role", "group").Aria("label", "Flags by kind").Body(
 			app.If(res.Packets == 0, func() app.UI {

@@ -141,16 +141,16 @@ func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	if h.offset == 0 && !h.more {
 		return nil
 	}
-	if d.inError || len(h.payload) < d.ip.claimed {
+	if d.inError || len(h.payload) < d.ip.claimed || d.ip.claimed <= 0 {
 		// Wireshark dissects a fragment it cannot reassemble (quoted in
-		// an ICMP error, or cut short by the snap length) only if it is
-		// the first one.
+		// an ICMP error, cut short by the snap length, or empty) only if
+		// it is the first one.
 		if h.offset != 0 {
 			l.next = gopacket.LayerTypeFragment
 		}
 		return nil
 	}
-	key := fragmentKey{src: h.src, dst: h.dst, id: uint32(h.id), proto: uint8(h.proto)}
+	key := newFragmentKey(h.src, h.dst, ipv4FragmentID(uint8(h.proto), h.id, h.src, h.dst, d.pkt.VLAN), false)
 	return l.reassemble(key, h.offset, h.more)
 }
 
@@ -213,14 +213,15 @@ func (l *ipv6FragmentLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedb
 	if offset == 0 && !more {
 		return nil
 	}
-	if d.inError || claimed < 0 || len(l.payload) < claimed {
+	if d.inError || claimed <= 0 || len(l.payload) < claimed {
 		if offset != 0 {
 			l.next = gopacket.LayerTypeFragment
 		}
 		return nil
 	}
 	p := d.pkt
-	key := fragmentKey{src: p.Src, dst: p.Dst, id: l.Identification, proto: uint8(l.NextHeader), v6: true}
+	// packet-ipv6.c keys on the addresses and the identification alone.
+	key := newFragmentKey(p.Src, p.Dst, l.Identification, true)
 	head, total, done := d.frags.add(key, offset, more, l.payload[:claimed])
 	if !done {
 		p.Fragment = true

@@ -279,6 +279,9 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	case res.Error != "":
 		fmt.Fprintf(w, "  error         %s\n", res.Error)
 	}
+	if s := res.ReassemblyNote(); s != "" {
+		fmt.Fprintf(w, "  reassembly    %s\n", s)
+	}
 	if sel != nil {
 		fmt.Fprintf(w, "  displayed     %s of %d match %s\n", count(len(sel.Frames), "frame"), res.Packets, sel.Filter)
 		if len(sel.Frames) > 0 {

@@ -24,6 +24,7 @@ func longtailCaptures() []capture {
 		{name: "tunnel-gre-ipv6.pcap", desc: "IPv6 in GRE (protocol 0x86DD, inside the range Aruba's types sit in); reuse after FIN", build: greIPv6},
 		{name: "etag-8021br.pcap", desc: "802.1BR E-Tag (EtherType 0x893F) before IPv4; reuse after FIN", build: v4(reuseAfterFIN, 47023, 443), links: []layers.LinkType{ethETag}},
 		{name: "ip-fragments-tiny.pcap", desc: "TCP headers spanning several fragments: reuse SYN in 8-byte fragments, data in 16-byte fragments backwards, 24-byte fragments last first, IPv6 8-byte fragments", build: tinyFragments},
+		{name: "ip-fragments-edges.pcap", desc: "reassembly's edges: overlapping copies (the lowest offset, then the first, holds a byte), two last fragments (the first sets the length), an empty last fragment, private addresses on two VLANs, protocol XOR identification, IPv6 next headers that differ", build: fragmentEdges, links: []layers.LinkType{ethVLAN}},
 		{name: "ipv4-lsrr.pcap", desc: "loose source route: SYN and ACKs via a hop carry the final host; the hop's own address, a passed pointer and a bad pointer do not", build: sourceRoute(optLSRR)},
 		{name: "ipv4-ssrr.pcap", desc: "strict source route, three hops, pointer on the second; reuse after RST with the route", build: sourceRoute(optSSRR)},
 		{name: "ipv4-bad-options.pcap", desc: "IPv4 options of length 0, 1, too long (TCP still counts) and options shorter than their fields (Router Alert, Stream ID, Timestamp, Quick-Start, Traceroute: no TCP)", build: badIPv4Options},
