@@ -178,3 +178,17 @@ func TestNokiaMarksCut(t *testing.T) {
 		}
 	}
 }
+
+// TestNokiaTrialLeavesNoPseudoHeader: trying Nokia's layout on link type
+// 13 assumes its 4-byte ATM pseudo-header; when another layout wins, the
+// records are read without it (a 3-byte record is no error then;
+// Wireshark 4.4.5 reads the 3 frames).
+func TestNokiaTrialLeavesNoPseudoHeader(t *testing.T) {
+	// Captured lengths over the snaplen count against every layout, so
+	// all are tried and the standard one wins as the first of the least bad.
+	recs := []rec{{sec: 1, data: payload(3, 1)}, {sec: 2, data: payload(3, 2)}, {sec: 3, data: payload(3, 3)}}
+	frames, r, err := readAll(t, buildPcap(pcapSpec{link: 13, snaplen: 2}, recs...))
+	if err != io.EOF || r.pcap.variant != pcapStandard || len(frames) != 3 {
+		t.Fatalf("variant %d, %d frames, %v", r.pcap.variant, len(frames), err)
+	}
+}
