@@ -33,20 +33,24 @@ var chunkings = []struct {
 }
 
 // sizedReader returns at most sizes[i] bytes on its i-th read (cycling),
-// or a random size; a size of 0 returns 0 bytes and a nil error, which
-// io.Reader allows now and then.
+// or a random size (up to 256 KiB, or 8 MiB when big); a size of 0
+// returns 0 bytes and a nil error, which io.Reader allows now and then.
 type sizedReader struct {
 	r     io.Reader
 	sizes []int
 	rng   *rand.Rand
+	big   bool
 	n     int
 }
 
 func (s *sizedReader) Read(p []byte) (int, error) {
 	var k int
-	if s.rng != nil {
+	switch {
+	case s.rng != nil && s.big:
+		k = 1 + s.rng.IntN(1<<s.rng.IntN(24))
+	case s.rng != nil:
 		k = 1 + s.rng.IntN(1<<s.rng.IntN(18))
-	} else {
+	default:
 		k = s.sizes[s.n%len(s.sizes)]
 	}
 	s.n++
