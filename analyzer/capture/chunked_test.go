@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -230,4 +231,21 @@ func FuzzChunkedReads(f *testing.F) {
 			t.Fatalf("sizes %v: frame %d differs:\n got %s\nwant %s", sizes, i+1, at(got, i), at(want, i))
 		}
 	})
+}
+
+// TestUnreadable: a file that cannot be read from its first bytes on (a
+// browser's NotReadableError) says so, rather than that it is empty or
+// not a capture.
+func TestUnreadable(t *testing.T) {
+	failure := errors.New("NotReadableError: the file could not be read")
+	for _, r := range []io.Reader{
+		iotest.ErrReader(failure),
+		io.MultiReader(bytes.NewReader([]byte{0xd4, 0xc3}), iotest.ErrReader(failure)),
+	} {
+		_, err := NewReader(r)
+		var e *Error
+		if !errors.As(err, &e) || e.Error() != "byte 0: reading: "+failure.Error() {
+			t.Errorf("%v, want an *Error saying the file could not be read", err)
+		}
+	}
 }
