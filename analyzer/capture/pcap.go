@@ -197,23 +197,22 @@ func (p *pcapFile) setVariant(v pcapVariant) {
 // constant bits, which Wireshark's later libwiretap checks. Otherwise the
 // file is read in the first layout and the cut is reported where it is.
 func (p *pcapFile) pickVariant(s *stream, candidates ...pcapVariant) {
-	var first, bestTrial trial
 	best, bestScore := candidates[0], int(^uint(0)>>1)
+	firstCut := false
 	for i, v := range candidates {
 		p.setVariant(v)
 		t := p.tryRecords(s)
 		if i == 0 {
-			first = t
+			firstCut = t.cut
+		} else if firstCut && !t.marked {
+			continue // only the cut speaks against the first layout
 		}
 		if t.score < bestScore {
-			best, bestScore, bestTrial = v, t.score, t
+			best, bestScore = v, t.score
 		}
 		if t.score == 0 {
 			break
 		}
-	}
-	if best != candidates[0] && first.cut && !bestTrial.marked {
-		best = candidates[0]
 	}
 	p.setVariant(best)
 }
