@@ -59,6 +59,18 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) || \
 	  { echo "make: Chromium is needed for the browser tests: install Debian's 'chromium' package"; exit 1; }
 
+## fuzz: every fuzz target of the module in turn, FUZZTIME each (default 1m; e.g. make fuzz FUZZTIME=5m),
+## those whose name matches FUZZ (a grep -E pattern; e.g. make fuzz FUZZ=Big); not part of make test
+FUZZTIME ?= 1m
+FUZZ     ?= .
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go'); do \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f | grep -E '$(FUZZ)' || true); do \
+	    echo "== $$t in ./$$(dirname $$f) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f); \
+	  done; \
+	done
+
 ## conformance: every capture of the public corpus against Wireshark 4.4's answers
 conformance:
 	@if [ ! -f "$(CORPUS)/truth.jsonl" ]; then echo "no corpus at $(CORPUS) (set CORPUS=...)"; exit 1; fi

@@ -34,23 +34,13 @@ func TestTruncatedCapturesKeepWhatWasRead(t *testing.T) {
 		if whole.Error != "" {
 			t.Fatalf("%s: whole file: %s", file, whole.Error)
 		}
-		fourth := int64(len(data))
-		if whole.Packets > 3 {
-			p, err := whole.Packet(bytes.NewReader(data), 4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fourth = p.Offset
-		}
 		for cut := 0; cut < len(data); cut += max(1, len(data)/41) {
 			part := analyzer.Analyze(file, bytes.NewReader(data[:cut]), analyzer.DefaultOptions())
-			// Wireshark guesses a pcap file's record layout (standard or
-			// Nokia's) from its first three records, so a cut among them
-			// may be read another way; the oracle agrees (a cut at byte
-			// 212 of syn-retransmissions.pcap gives 2 frames without TCP).
-			if int64(cut) >= fourth {
-				checkPrefix(t, file, cut, whole, part)
-			}
+			// Also among the first three records: Wireshark 4.4 may read
+			// such a cut as Nokia's layout (a cut at byte 212 of
+			// syn-retransmissions.pcap gives it 2 frames without TCP);
+			// portlens reads it as the pcap it is, damaged.
+			checkPrefix(t, file, cut, whole, part)
 		}
 	}
 }

@@ -2,19 +2,17 @@ package app
 
 import (
 	"errors"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // The capture is a JS Blob (a dropped File, or a fetched sample). It is
-// read in chunks with Blob.slice().arrayBuffer(), never whole: memory stays
-// flat whatever the file's size. Every method here awaits promises, so it
-// must run on a goroutine of its own (ctx.Async), never on the UI goroutine.
-
-const chunkSize = 2 << 20 // bytes per sequential read
+// read in chunks with the Blob's byte stream or Blob.slice().arrayBuffer(),
+// never whole: memory stays flat whatever the file's size. The chunk and
+// block bookkeeping is chunks.go's; here are the browser's reads. Every
+// method here awaits promises, so it must run on a goroutine of its own
+// (ctx.Async), never on the UI goroutine.
 
 // await blocks the calling goroutine until the promise settles.
 func await(promise app.Value) (app.Value, error) {
@@ -53,19 +51,16 @@ func readBlob(blob app.Value, p []byte, off int64) (int, error) {
 // gigabyte leaves no gigabyte of garbage ArrayBuffers behind; where the
 // browser has no byte stream for Blobs it reads slices instead.
 type blobReader struct {
-	blob      app.Value
-	size, off int64
-	byob      app.Value // the stream's BYOB reader, if there is one
+	*chunkReader
+	byob app.Value // the stream's BYOB reader, if there is one
 	// spare is the ArrayBuffer for the read after next; next is the
 	// read already asked for (a promise), so the browser reads the file
 	// while the analysis works on the chunk before.
 	spare, next app.Value
-	buf         []byte
-	start, end  int
 }
 
 func newBlobReader(blob app.Value) *blobReader {
-	r := &blobReader{blob: blob, size: int64(blob.Get("size").Int())}
+	r := &blobReader{}
 	if st := blob.Get("stream"); st.Truthy() {
 		func() {
 			defer func() { recover() }() // no byte stream: a TypeError
@@ -74,143 +69,42 @@ func newBlobReader(blob app.Value) *blobReader {
 			r.next = r.byob.Call("read", app.Window().Get("Uint8Array").New(app.Window().Get("ArrayBuffer").New(chunkSize)))
 		}()
 	}
+	r.chunkReader = newChunkReader(int64(blob.Get("size").Int()), chunkSize, func(buf []byte, off int64) (int, error) {
+		if r.byob != nil && r.byob.Truthy() {
+			return r.readStream(buf)
+		}
+		return readBlob(blob, buf, off)
+	})
 	return r
 }
 
-func (r *blobReader) Read(p []byte) (int, error) {
-	if r.start == r.end {
-		if r.off >= r.size {
-			return 0, io.EOF
-		}
-		if cap(r.buf) < chunkSize {
-			r.buf = make([]byte, chunkSize)
-		}
-		var got int
-		var err error
-		if r.byob != nil && r.byob.Truthy() {
-			got, err = r.readStream()
-		} else {
-			n := int(min(chunkSize, r.size-r.off))
-			got, err = readBlob(r.blob, r.buf[:n], r.off)
-		}
-		if err != nil {
-			return 0, err
-		}
-		if got == 0 {
-			return 0, io.ErrUnexpectedEOF // the Blob is shorter than its size said
-		}
-		r.off += int64(got)
-		r.start, r.end = 0, got
-	}
-	n := copy(p, r.buf[r.start:r.end])
-	r.start += n
-	return n, nil
-}
-
-// readStream takes the chunk read ahead into r.buf and asks for the one
+// readStream takes the chunk read ahead into buf and asks for the one
 // after it, into the spare buffer: two buffers in turn, none garbage.
-func (r *blobReader) readStream() (int, error) {
+func (r *blobReader) readStream(buf []byte) (int, error) {
 	res, err := await(r.next)
 	if err != nil {
 		return 0, err
 	}
 	if res.Get("done").Bool() {
-		return 0, nil
+		return 0, nil // the stream ended before the Blob's size
 	}
 	v := res.Get("value")
-	n := app.CopyBytesToGo(r.buf, v)
+	if v.Get("byteLength").Int() > len(buf) {
+		return 0, errBlobChanged // more than the Blob's size
+	}
+	n := app.CopyBytesToGo(buf, v)
 	ab := v.Get("buffer") // the same memory, handed back: the spare after next
 	r.next = r.byob.Call("read", app.Window().Get("Uint8Array").New(r.spare, 0, chunkSize))
 	r.spare = ab
 	return n, nil
 }
 
-// blobReaderAt reads a Blob at offsets, for rows decoded again on demand.
-// The rows on screen lie close together in the file, so a few cached
-// blocks serve a whole screen with one or two reads.
-type blobReaderAt struct {
-	mu     sync.Mutex
-	blob   app.Value
-	size   int64
-	blocks blockCache
-}
-
-func newBlobReaderAt(blob app.Value) *blobReaderAt {
-	return &blobReaderAt{blob: blob, size: int64(blob.Get("size").Int())}
-}
-
-func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.blocks.readAt(p, off, r.size, func(b []byte, at int64) error {
-		_, err := readBlob(r.blob, b, at)
-		return err
+// newBlobReaderAt reads a Blob at offsets, for rows decoded again on
+// demand, through a cache of blocks.
+func newBlobReaderAt(blob app.Value) *blockCache {
+	return newBlockCache(int64(blob.Get("size").Int()), blockSize, blockCached, func(b []byte, at int64) (int, error) {
+		return readBlob(blob, b, at)
 	})
-}
-
-const (
-	blockSize   = 256 << 10
-	blockCached = 24
-)
-
-// blockCache is a small LRU of fixed-size blocks of a file.
-type blockCache struct {
-	blocks []cachedBlock
-	clock  int
-}
-
-type cachedBlock struct {
-	index int64
-	data  []byte
-	used  int
-}
-
-// readAt fills p from the blocks, loading the missing ones with load.
-func (c *blockCache) readAt(p []byte, off, size int64, load func(b []byte, at int64) error) (int, error) {
-	if off >= size {
-		return 0, io.EOF
-	}
-	n := 0
-	for n < len(p) && off < size {
-		b, err := c.block(off/blockSize, size, load)
-		if err != nil {
-			return n, err
-		}
-		k := copy(p[n:], b[off%blockSize:])
-		n += k
-		off += int64(k)
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (c *blockCache) block(index, size int64, load func(b []byte, at int64) error) ([]byte, error) {
-	c.clock++
-	for i := range c.blocks {
-		if c.blocks[i].index == index {
-			c.blocks[i].used = c.clock
-			return c.blocks[i].data, nil
-		}
-	}
-	at := index * blockSize
-	data := make([]byte, min(blockSize, size-at))
-	if err := load(data, at); err != nil {
-		return nil, err
-	}
-	if len(c.blocks) < blockCached {
-		c.blocks = append(c.blocks, cachedBlock{index, data, c.clock})
-		return data, nil
-	}
-	lru := 0
-	for i := range c.blocks {
-		if c.blocks[i].used < c.blocks[lru].used {
-			lru = i
-		}
-	}
-	c.blocks[lru] = cachedBlock{index, data, c.clock}
-	return data, nil
 }
 
 // yielder hands control back to the browser: a MessageChannel round trip

@@ -27,7 +27,8 @@ type pcapSpec struct {
 	minor   uint16
 	snaplen uint32 // 0 means 65535
 	link    uint32
-	extra   int // bytes after the standard record header (patched variants)
+	extra   int    // bytes after the standard record header (patched variants)
+	marks   []byte // those bytes, the same in every record (zeros when nil)
 }
 
 func buildPcap(sp pcapSpec, recs ...rec) []byte {
@@ -57,7 +58,11 @@ func buildPcap(sp pcapSpec, recs ...rec) []byte {
 		b = o.AppendUint32(b, r.frac)
 		b = o.AppendUint32(b, uint32(len(r.data)))
 		b = o.AppendUint32(b, orig)
-		b = append(b, make([]byte, sp.extra)...)
+		if sp.marks != nil {
+			b = append(b, sp.marks...)
+		} else {
+			b = append(b, make([]byte, sp.extra)...)
+		}
 		b = append(b, r.data...)
 	}
 	return b

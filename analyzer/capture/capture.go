@@ -79,8 +79,12 @@ func NewReader(r io.Reader) (*Reader, error) {
 	} else {
 		rd.main.in = raw
 	}
-	head, _ := rd.main.in.Peek(4)
+	head, err := rd.main.in.Peek(4)
 	switch {
+	case len(head) < 4 && err != nil && err != io.EOF && err != io.ErrUnexpectedEOF:
+		// The file could not be read (a browser's NotReadableError, a
+		// network failure): say so, not that it is empty.
+		return nil, &Error{Msg: "reading: " + err.Error()}
 	case len(head) == 4 && head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d && head[3] == 0x0a:
 		rd.format = formatPcapng
 		if err := rd.openPcapng(); err != nil {

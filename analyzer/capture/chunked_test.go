@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -33,20 +34,24 @@ var chunkings = []struct {
 }
 
 // sizedReader returns at most sizes[i] bytes on its i-th read (cycling),
-// or a random size; a size of 0 returns 0 bytes and a nil error, which
-// io.Reader allows now and then.
+// or a random size (up to 256 KiB, or 8 MiB when big); a size of 0
+// returns 0 bytes and a nil error, which io.Reader allows now and then.
 type sizedReader struct {
 	r     io.Reader
 	sizes []int
 	rng   *rand.Rand
+	big   bool
 	n     int
 }
 
 func (s *sizedReader) Read(p []byte) (int, error) {
 	var k int
-	if s.rng != nil {
+	switch {
+	case s.rng != nil && s.big:
+		k = 1 + s.rng.IntN(1<<s.rng.IntN(24))
+	case s.rng != nil:
 		k = 1 + s.rng.IntN(1<<s.rng.IntN(18))
-	} else {
+	default:
 		k = s.sizes[s.n%len(s.sizes)]
 	}
 	s.n++
@@ -226,4 +231,21 @@ func FuzzChunkedReads(f *testing.F) {
 			t.Fatalf("sizes %v: frame %d differs:\n got %s\nwant %s", sizes, i+1, at(got, i), at(want, i))
 		}
 	})
+}
+
+// TestUnreadable: a file that cannot be read from its first bytes on (a
+// browser's NotReadableError) says so, rather than that it is empty or
+// not a capture.
+func TestUnreadable(t *testing.T) {
+	failure := errors.New("NotReadableError: the file could not be read")
+	for _, r := range []io.Reader{
+		iotest.ErrReader(failure),
+		io.MultiReader(bytes.NewReader([]byte{0xd4, 0xc3}), iotest.ErrReader(failure)),
+	} {
+		_, err := NewReader(r)
+		var e *Error
+		if !errors.As(err, &e) || e.Error() != "byte 0: reading: "+failure.Error() {
+			t.Errorf("%v, want an *Error saying the file could not be read", err)
+		}
+	}
 }

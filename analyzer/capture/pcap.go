@@ -176,6 +176,7 @@ func (r *Reader) openPcap() error {
 func (p *pcapFile) setVariant(v pcapVariant) {
 	p.variant = v
 	p.hdrLen = pcapHeaderLen[v]
+	p.phdr = pseudoHeaderLen(p.link) // again: an earlier try may have been Nokia's
 	if v == pcapNokia && p.link == 13 {
 		p.phdr = 4 // Nokia's ATM pseudo-header
 	}
@@ -184,30 +185,60 @@ func (p *pcapFile) setVariant(v pcapVariant) {
 // pickVariant does what Wireshark's libpcap_try_variants does: score each
 // candidate layout by what looks wrong in the first three records, take the
 // first perfect one, else the first of the least bad.
+//
+// Then one rule of portlens's own: a file that ends inside a record is
+// damaged, and where it ends says nothing about who wrote it. Wireshark 4.4
+// counts a short read against a layout, so a standard pcap cut inside the
+// header of its second record reads as Nokia's (4 bytes more per header)
+// or Red Hat's (8 more) when that layout happens to end exactly at the
+// cut: a garbled first packet and no error. So when the only fault of the
+// first candidate (the usual layout for the magic) is the cut, another
+// layout is taken only if its records carry marks of their own: Nokia's
+// constant bits, which Wireshark's later libwiretap checks. Otherwise the
+// file is read in the first layout and the cut is reported where it is.
 func (p *pcapFile) pickVariant(s *stream, candidates ...pcapVariant) {
 	best, bestScore := candidates[0], int(^uint(0)>>1)
-	for _, v := range candidates {
+	firstCut := false
+	for i, v := range candidates {
 		p.setVariant(v)
-		score := p.tryRecords(s)
-		if score == 0 {
-			return
+		t := p.tryRecords(s)
+		if i == 0 {
+			firstCut = t.cut
+		} else if firstCut && !t.marked {
+			continue // only the cut speaks against the first layout
 		}
-		if score < bestScore {
-			best, bestScore = v, score
+		if t.score < bestScore {
+			best, bestScore = v, t.score
+		}
+		if t.score == 0 {
+			break
 		}
 	}
 	p.setVariant(best)
 }
 
-func (p *pcapFile) tryRecords(s *stream) int {
-	at := 0
+// trial is what reading the first records in one layout found.
+type trial struct {
+	score  int  // Wireshark's count of things that look wrong
+	cut    bool // the only fault: the file ends inside a record
+	marked bool // every record read carries the layout's own marks (Nokia's)
+}
+
+// tryRecords reads up to three records in the current layout without
+// consuming them.
+func (p *pcapFile) tryRecords(s *stream) trial {
+	at, read, marks := 0, 0, 0
+	marked := func() bool { return read > 0 && marks == read }
 	for range 3 {
+		if at+p.hdrLen > bufSize {
+			break // beyond what can be peeked; assume sane
+		}
 		h, err := s.in.Peek(at + p.hdrLen)
 		if len(h) < at+p.hdrLen {
 			if len(h) == at && err == io.EOF {
-				return 0 // too few records to judge: take the layout as it is
+				break // too few records to judge: take the layout as it is
 			}
-			return 1
+			return trial{score: 1, cut: true, marked: marked()}
 		}
 		_, frac, incl, orig := p.decode(h[at:])
 		score := 0
@@ -227,17 +258,35 @@ func (p *pcapFile) tryRecords(s *stream) int {
 			score++
 		}
 		if score != 0 {
-			return score
+			return trial{score: score}
+		}
+		read++
+		if p.variant == pcapNokia && nokiaMarks(h[at+16:]) {
+			marks++
 		}
 		at += p.hdrLen + int(incl)
 		if at > bufSize {
-			return 0 // beyond what can be peeked; assume sane
+			break // beyond what can be peeked; assume sane
 		}
 		if d, _ := s.in.Peek(at); len(d) < at {
-			return 1
+			return trial{score: 1, cut: true, marked: marked()}
 		}
 	}
-	return 0
+	return trial{marked: marked()}
+}
+
+// nokiaMarks: the 4 bytes Nokia's IPSO adds to each record header have
+// always been seen as 0xXfbfYZ0W, X 9 or b, Y b or d, Z 6 or 9, W 1 or 2
+// (libwiretap's NOKIA_STUFF checks). Wireshark reads the field without
+// swapping it, so as little-endian on the machines it runs on.
+func nokiaMarks(b []byte) bool {
+	v := binary.LittleEndian.Uint32(b)
+	hi, y, z, w := v&0xF0000000, v&0x0000F000, v&0x00000F00, v&0x0000000F
+	return v&0x0FFF00F0 == 0x0fbf0000 &&
+		(hi == 0x90000000 || hi == 0xb0000000) &&
+		(y == 0x0000b000 || y == 0x0000d000) &&
+		(z == 0x00000600 || z == 0x00000900) &&
+		(w == 1 || w == 2)
 }
 
 func (p *pcapFile) decode(h []byte) (sec, frac, incl, orig uint32) {
