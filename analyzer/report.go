@@ -44,6 +44,7 @@ type Report struct {
 	Flags       []rules.Explained        `json:"flags"`
 	Frames      []FrameReport            `json:"frames,omitempty"`
 	Stopped     bool                     `json:"stopped,omitempty"`
+	StopReason  string                   `json:"stop_reason,omitempty"`
 	Error       string                   `json:"error"`
 	ErrorFrame  int                      `json:"error_frame,omitempty"`
 	ErrorOffset int64                    `json:"error_offset,omitempty"`
@@ -137,6 +138,7 @@ func (r *Result) header(opts Options) Report {
 		Findings:      []rules.ExplainedFinding{},
 		Flags:         []rules.Explained{},
 		Stopped:       r.Stopped,
+		StopReason:    r.StopReason,
 		Error:         r.Error,
 		ErrorFrame:    r.ErrorFrame,
 		ErrorOffset:   r.ErrorOffset,

@@ -34,3 +34,14 @@ const flateState = 64 << 10
 // Offset is where the next frame or block will be read from, in the
 // (decompressed) stream: where a caller that stops reading stopped.
 func (r *Reader) Offset() int64 { return r.main.off }
+
+// StopKeeping drops the decompressed bytes kept so far of a gzip capture
+// not read to its end, and keeps no more: Decompressed returns the
+// stream only once it is read whole, so a caller that stops reading
+// early (a Cancel, a memory budget) would otherwise carry up to
+// KeepDecompressed bytes for nothing.
+func (r *Reader) StopKeeping() {
+	if r.kept != nil && !r.kept.complete {
+		r.kept.buf, r.kept.over = nil, true
+	}
+}
