@@ -8,7 +8,10 @@ import "unsafe"
 // buffers, a small gzip capture's decompressed bytes (at most
 // KeepDecompressed), the buffer of packets larger than the buffers, and
 // the pcapng sections and interfaces with the names kept of them. A
-// growing slice is counted at twice its length (append's spare room).
+// growing slice of records is counted at twice its length (append's
+// spare room); the decompressed bytes at their capacity, which follows
+// from the stream alone (gzip hands them over in the same pieces however
+// the compressed bytes arrive).
 // Reading many interface descriptions grows it while Next returns no
 // frame; NextPaced gives the caller a chance to look.
 func (r *Reader) Held() int64 {
@@ -17,7 +20,7 @@ func (r *Reader) Held() int64 {
 		n += bufSize + flateState // the decompressed stream's buffer, and gzip's
 	}
 	if r.kept != nil {
-		n += 2 * int64(len(r.kept.buf))
+		n += int64(cap(r.kept.buf))
 	}
 	n += int64(cap(r.main.buf))
 	n += 2 * int64(len(r.ng.sections)) * int64(unsafe.Sizeof(ngSection{}))
