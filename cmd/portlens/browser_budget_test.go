@@ -41,7 +41,9 @@ func TestBrowserBudget(t *testing.T) {
 	bt := bigPage(t)
 	t.Run("zero-bomb", func(t *testing.T) { bt.budgetStop(t, zero, "64MiB") })
 	t.Run("name-bomb", func(t *testing.T) { bt.budgetStop(t, names, "16MiB") })
-	t.Run("cancel-zero-bomb", func(t *testing.T) { bt.cancelBomb(t, zero, `+document.querySelector("#portlens").dataset.packets >= 2000000`) })
+	t.Run("cancel-zero-bomb", func(t *testing.T) {
+		bt.cancelBomb(t, zero, `+document.querySelector("#portlens").dataset.packets >= 2000000`)
+	})
 	t.Run("cancel-name-bomb", func(t *testing.T) { bt.cancelBomb(t, names, `+document.querySelector("#progress-bar")?.value >= 10`) })
 	if *budgetDefault {
 		t.Run("zero-bomb-default", func(t *testing.T) { bt.defaultBudget(t, zero) })
