@@ -47,32 +47,35 @@ const maxFrames = math.MaxInt32
 const checkEvery = 4096
 
 // What the analysis holds, in bytes. The account is deterministic (it
-// follows what was read, not the heap), a bound from above of what each
-// part takes, measured by TestBudgetCoversHeap on captures of each shape:
-//
-//   - a frame: its columns (Frames: 4 bytes of reference, 2 of small
-//     fields, an 8-byte offset every 16 frames), and 4 bytes for a view
-//     that lists frames (a display filter's selection, the page's list);
-//   - a TCP conversation: its 176-byte record, its entry in the
-//     tracker's tables (an open-addressing slot of 16 bytes at most 3/4
-//     full, doubled when it grows, or a map entry), a bare-ACK answer,
-//     and what judging it takes (its place in the rules' groups and host
-//     tables, its flags at 16 bytes each with their findings);
-//   - a UDP flow, an SCTP association, a host: the same, by their sizes;
-//   - the reader's buffers and tables (capture.Reader.Held), the
-//     decoder's (the IP fragments it holds, which it bounds), and the
-//     judging's fixed part.
+// follows what was read, not the heap) and a bound from above of what is
+// live while it reads, judges and the page summarizes, checked on
+// captures of every shape it counts by TestBudgetCoversHeap (the live
+// heap's peak is 50 to 90% of it).
 const (
-	frameCost16  = 16*(4+2) + 8 + 16*4 // 16 frames: 10.5 bytes a frame
-	convCost     = 176 + 64 + 48 + judgeConv
-	judgeConv    = 160
-	udpFlowCost  = int64(unsafe.Sizeof(conv.UDPFlow{})) + 64 + judgeFlow
-	judgeFlow    = 256
-	sctpCost     = 2*int64(unsafe.Sizeof(conv.Association{})) + 48 + judgeFlow
-	hostCost     = 3*24 + 48 + judgeHost
-	judgeHost    = 256
-	decoderFixed = 4 << 20
-	judgeFixed   = 4 << 20
+	// 16 frames: 4-byte references and 2-byte small fields (Frames), an
+	// 8-byte offset, and 4 bytes each for a view that lists frames (a
+	// display filter's selection): 10.5 bytes a frame, empty or not.
+	frameCost16 = 16*(4+2) + 8 + 16*4
+	// A TCP conversation: its 176-byte record, its tracker entry (an
+	// open-addressing slot of 16 bytes at most 3/4 full, doubled as it
+	// grows, or a map entry), a bare-ACK answer, and judging it.
+	convCost = 176 + 64 + 48 + judgeConv
+	// A UDP flow: its record, its map entry, and judging it.
+	udpFlowCost = int64(unsafe.Sizeof(conv.UDPFlow{})) + 64 + judgeFlow
+	// An SCTP association: its record in a slice grown by append (so
+	// twice its size), its map entry, and judging it.
+	sctpCost = 2*int64(unsafe.Sizeof(conv.Association{})) + 48 + judgeFlow
+	// A host: its 24-byte address in a slice grown by append (three
+	// times, while it is copied), its map entry, and judging it.
+	hostCost = 3*24 + 48 + judgeHost
+	// What judging takes for each, measured: the rules' groups, host
+	// tables and evidence (a DNS query source a flow at worst), the flags
+	// at 16 bytes with their findings, the page's summaries of services
+	// and clients.
+	judgeConv, judgeFlow, judgeHost = 160, 256, 256
+	// The decoder's tables (the IP fragments it holds, which it bounds)
+	// and the rules' fixed part.
+	decoderFixed, judgeFixed = 4 << 20, 4 << 20
 )
 
 // gcRoom is the heap the garbage collector needs over what is live: the

@@ -10,10 +10,13 @@ package main
 // budget does with the whole zero-length bomb (a minute or two).
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,7 +50,51 @@ func TestBrowserBudget(t *testing.T) {
 	t.Run("cancel-name-bomb", func(t *testing.T) { bt.cancelBomb(t, names, `+document.querySelector("#progress-bar")?.value >= 10`) })
 	if *budgetDefault {
 		t.Run("zero-bomb-default", func(t *testing.T) { bt.defaultBudget(t, zero) })
+		t.Run("flood-default", func(t *testing.T) {
+			flood := filepath.Join(dir, "flood.pcap")
+			if err := writeSYNFlood(flood, 3_000_000); err != nil {
+				t.Fatal(err)
+			}
+			bigPage(t).defaultBudget(t, flood)
+		})
 	}
+}
+
+// writeSYNFlood writes a pcap of n TCP SYNs, each from a new IPv6
+// address: a conversation and a host a frame, about 830 bytes of the
+// budget's account each, so that 3 million meet the page's default.
+func writeSYNFlood(file string, n int) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	le, be := binary.LittleEndian, binary.BigEndian
+	hdr := le.AppendUint32(nil, 0xa1b2c3d4)
+	hdr = le.AppendUint16(hdr, 2)
+	hdr = le.AppendUint16(hdr, 4)
+	hdr = append(hdr, make([]byte, 8)...)
+	hdr = le.AppendUint32(hdr, 65535)
+	hdr = le.AppendUint32(hdr, 1)
+	w.Write(hdr)
+	rec := make([]byte, 16, 16+74)
+	le.PutUint32(rec[8:], 74)
+	le.PutUint32(rec[12:], 74)
+	rec = append(rec, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 20, 6, 64)
+	rec = append(rec, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	rec = append(rec, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)
+	rec = append(rec, 0x9c, 0x40, 1, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0)
+	for i := range n {
+		le.PutUint32(rec[0:], uint32(1_700_000_000+i/1000))
+		le.PutUint32(rec[4:], uint32(i%1000)*1000)
+		be.PutUint32(rec[16+22+12:], uint32(i)) // the source address's last 4 bytes
+		w.Write(rec)
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // loadWith loads the page, its budget lowered to size ("" for the default).
@@ -142,15 +189,15 @@ func (bt *browserTest) cancelBomb(t *testing.T, file, ready string) {
 	}
 }
 
-// defaultBudget reads the whole zero-length bomb under the page's default
-// budget and reports what it took (run with -budget-default).
+// defaultBudget reads file under the page's default budget and reports
+// what it took (run with -budget-default).
 func (bt *browserTest) defaultBudget(t *testing.T, file string) {
 	bt.t = t
 	bt.loadWith("")
 	state, took := bt.openBomb(file, 5*time.Minute)
 	m := bt.memory()
-	t.Logf("zero-length bomb under the default budget: state %s, %s packets in %v; wasm memory %.0f MB (JS heap %.0f MB); %s",
-		state, bt.attr("packets"), took.Round(time.Millisecond), m.wasm/1e6, m.heapGC/1e6, bt.text("#error"))
+	t.Logf("%s under the default budget (navigator.deviceMemory %s): state %s, %s packets in %v; wasm memory %.0f MB (JS heap %.0f MB); %s",
+		filepath.Base(file), bt.eval(`String(navigator.deviceMemory)`), state, bt.attr("packets"), took.Round(time.Millisecond), m.wasm/1e6, m.heapGC/1e6, bt.text("#error"))
 	if state == "error" && bt.eval(`document.querySelector("#error")?.dataset.stop || ""`) != "memory" {
 		t.Errorf("state %s: %s", state, bt.text("#error"))
 	}
