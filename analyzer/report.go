@@ -45,6 +45,7 @@ type Report struct {
 	Frames      []FrameReport            `json:"frames,omitempty"`
 	Reassembly  *ReassemblyReport        `json:"reassembly,omitempty"`
 	Stopped     bool                     `json:"stopped,omitempty"`
+	StopReason  string                   `json:"stop_reason,omitempty"`
 	Error       string                   `json:"error"`
 	ErrorFrame  int                      `json:"error_frame,omitempty"`
 	ErrorOffset int64                    `json:"error_offset,omitempty"`
@@ -139,6 +140,7 @@ func (r *Result) header(opts Options) Report {
 		Flags:         []rules.Explained{},
 		Reassembly:    reassemblyReport(r.Reassembly),
 		Stopped:       r.Stopped,
+		StopReason:    r.StopReason,
 		Error:         r.Error,
 		ErrorFrame:    r.ErrorFrame,
 		ErrorOffset:   r.ErrorOffset,

@@ -38,8 +38,12 @@ type Result struct {
 	Reassembly decode.Reassembly
 	// Error says why reading stopped early ("" when the file was read
 	// whole); ErrorFrame and ErrorOffset say where.
-	// Stopped is set when the reading was stopped before the end (Run.Stop).
+	// Stopped is set when the reading was stopped before the end: by
+	// Run.Stop (StopReason StopCancel, no Error) or by the budget
+	// (StopMemory, StopPackets; Error says which, at which frame: the
+	// first one not read).
 	Stopped     bool
+	StopReason  string
 	Error       string
 	ErrorFrame  int
 	ErrorOffset int64

@@ -7,6 +7,7 @@ package analyzer
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/portlens/portlens/analyzer/capture"
@@ -22,6 +23,8 @@ type Options struct {
 	// can take a second on a million packets), so that a caller that must
 	// stay responsive can yield there. The browser page sets it.
 	Pause func()
+	// Budget bounds the memory and the frames of the analysis (budget.go).
+	Budget Budget
 }
 
 // DefaultOptions judges against Linux's ephemeral range.
@@ -44,6 +47,10 @@ type Run struct {
 	res     *Result
 	opts    Options
 	done    bool
+	budget  *budgetWatch
+	// udpFlows counts the UDP flows so far (for the budget): flows are
+	// numbered in order, so it is the highest flow seen plus one.
+	udpFlows int
 }
 
 // Start begins analysing the capture read from r. A stream that is not a
@@ -57,6 +64,7 @@ func Start(name string, r io.Reader, opts Options) *Run {
 		sctp:    conv.NewSCTPTracker(hosts),
 		res:     &Result{File: name, Hosts: hosts},
 		opts:    opts,
+		budget:  newBudgetWatch(opts.Budget),
 	}
 	rd, err := capture.NewReader(r)
 	if err != nil {
@@ -78,9 +86,12 @@ func (run *Run) fail(err error) {
 }
 
 // Step reads up to n packets and reports whether there are more to read.
+// It returns early after a run of blocks that hold no frame (pcapng
+// interface descriptions...), so that a caller that must stay responsive
+// gets control back however the file is made.
 func (run *Run) Step(n int) bool {
 	for i := 0; i < n && !run.done; i++ {
-		p, err := run.reader.Next()
+		p, err := run.reader.NextPaced()
 		if err == io.EOF {
 			run.done = true
 			break
@@ -88,6 +99,17 @@ func (run *Run) Step(n int) bool {
 		if err != nil {
 			run.fail(err)
 			break
+		}
+		if p == nil { // blocks without a frame: look, and give control back
+			run.checkBudget(run.reader.Offset())
+			break
+		}
+		// Every checkEvery frames, before one more is taken in: a file
+		// that ends there was read whole, whatever it holds.
+		if run.res.Packets%checkEvery == 0 || run.res.Packets >= run.budget.packetLimit() {
+			if run.checkBudget(p.Offset) {
+				break
+			}
 		}
 		run.add(p)
 	}
@@ -100,7 +122,39 @@ func (run *Run) Stop() {
 	if !run.done {
 		run.done = true
 		run.res.Stopped = true
+		run.res.StopReason = StopCancel
 	}
+}
+
+// checkBudget stops the reading, as Stop does, when the analysis is past
+// its budget: the frame or block at offset is not read, and Result.Error
+// says why and where. It reports whether it stopped.
+func (run *Run) checkBudget(offset int64) bool {
+	res := run.res
+	reason, why := StopPackets, ""
+	if limit := run.budget.packetLimit(); res.Packets >= limit {
+		why = fmt.Sprintf("packet limit of %d reached", limit)
+	} else if why = run.budget.over(run.holding()); why != "" {
+		reason = StopMemory
+	}
+	if why == "" {
+		return false
+	}
+	run.done = true
+	res.Stopped, res.StopReason = true, reason
+	res.ErrorFrame, res.ErrorOffset = res.Packets+1, offset
+	covered := "no frame"
+	if res.Packets > 0 {
+		covered = fmt.Sprintf("frames 1 to %d", res.Packets)
+	}
+	res.Error = fmt.Sprintf("frame %d at byte %d: %s; the results cover %s", res.ErrorFrame, offset, why, covered)
+	return true
+}
+
+// holding is what the analysis holds so far, for the budget.
+func (run *Run) holding() holding {
+	return holding{frames: run.res.Packets, conversations: run.tracker.Len(), udpFlows: run.udpFlows,
+		associations: len(run.sctp.Associations), hosts: run.res.Hosts.Len(), reader: run.reader.Held()}
 }
 
 // Progress reports the bytes read from the input and the packets so far.
@@ -154,6 +208,7 @@ func (run *Run) track(frame int, cp *capture.Packet, p *decode.Packet) (int32, c
 		return int32(t.Stream), t.Dir
 	case decode.UDP:
 		flow, d := run.udp.Add(frame, cp.Time, p)
+		run.udpFlows = max(run.udpFlows, flow+1)
 		return int32(flow), d
 	case decode.SCTP:
 		assoc, d := run.sctp.Add(frame, cp.Time, p)
@@ -190,6 +245,9 @@ func (run *Run) Result() *Result {
 	if run.reader != nil {
 		res.info = run.reader.Info()
 		res.reader = run.reader
+		if res.Stopped {
+			run.reader.StopKeeping()
+		}
 		if b := run.reader.Decompressed(); b != nil {
 			res.kept = bytes.NewReader(b)
 		}

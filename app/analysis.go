@@ -23,11 +23,12 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 	p.s.Src = r.Src
 	p.reading = id
 	opts := p.s.Options()
+	opts.Budget.MaxMemory = pageBudget()
 	ctx.Async(func() {
 		y := newYielder()
 		defer y.Release()
 		y.Yield() // the click or the drop ends here; the reading starts in a task of its own
-		gc := newGCTuner()
+		gc := newGCTuner(opts.Budget.MaxMemory)
 		opts.Pause = y.Paced(slice) // the rules take seconds on millions of packets
 		run := analyzer.Start(r.Name, newBlobReader(r.Blob), opts)
 		lastUI := time.Now()
@@ -188,13 +189,18 @@ func (p *Page) announce(ctx app.Context) {
 // every collection marks the page's own objects, and at a quarter's pace
 // a small heap would be collected again and again, each time holding the
 // main thread. Past bigHeap, at a quarter (what the wasm build sets): the
-// tab's memory then stays near what is live.
+// tab's memory then stays near what is live. A soft memory limit over the
+// budget (pageOwn above it) makes the collector hold the heap there when
+// the rules' temporary tables come in a burst at the end.
 type gcTuner struct{ big bool }
 
 const bigHeap = 96 << 20
 
-func newGCTuner() *gcTuner {
+func newGCTuner(budget int64) *gcTuner {
 	debug.SetGCPercent(100)
+	if budget > 0 {
+		debug.SetMemoryLimit(budget + pageOwn)
+	}
 	return &gcTuner{}
 }
 
@@ -214,3 +220,43 @@ func (g *gcTuner) check() {
 
 // done goes back to the quarter pace.
 func (g *gcTuner) done() { debug.SetGCPercent(25) }
+
+// The page's memory budget (analyzer.Budget). A wasm32 memory holds at
+// most 4 GiB, and Go's heap can fill it (measured under V8: 4064 MB
+// allocated, then "fatal error: out of memory", which nothing catches and
+// which leaves the tab dead). The budget bounds what the analysis holds
+// times the collector's room (the page collects at GOGC 25 once the heap
+// passes 96 MB, so the heap stays under 1.25 times what is live, and the
+// budget allows 1.5): 3 GiB leaves a gigabyte of the 4 for the page's
+// own memory (pageOwn: the Go runtime, go-app, the views) and for what
+// comes after the reading (a second verdict while the settings are
+// judged again, the exports). A device with little memory says so in
+// navigator.deviceMemory (Chromium: 0.25 to 8, in GB, rounded down to a
+// power of two): half of it there, so that the tab is not the one the
+// browser kills. At 3 GiB the analysis holds up to 2 GiB: 200 million
+// empty frames, or millions of conversations; a capture that needs more
+// is the command's (portlens analyze, whose budget follows the machine).
+const (
+	pageMaxMemory = 3 << 30
+	pageOwn       = 256 << 20
+)
+
+// pageBudget is the budget of the next analysis: pageMaxMemory, half of
+// a smaller device's memory, or less when the page's URL asks for less
+// (?max-memory=64MiB, for tests: a bomb then stops within seconds).
+func pageBudget() int64 {
+	b := int64(pageMaxMemory)
+	if dm := app.Window().Get("navigator").Get("deviceMemory"); dm.Truthy() && dm.Type() == app.TypeNumber {
+		if half := int64(dm.Float() * (1 << 30) / 2); half > 0 && half < b {
+			b = half
+		}
+	}
+	if u := app.Window().URL(); u != nil {
+		if v := u.Query().Get("max-memory"); v != "" {
+			if n, err := analyzer.ParseSize(v); err == nil && n > 0 && n < b {
+				b = n
+			}
+		}
+	}
+	return b
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/portlens/portlens/analyzer"
 )
 
 // ErrorBanner says why reading stopped, where, and that everything before
@@ -24,6 +26,8 @@ func (c *ErrorBanner) Render() app.UI {
 		title = "This is not a capture file"
 		text = notCaptureText(c.S.File, res.Error) // the title says "not a capture file" once
 		hint = "portlens reads pcap and pcapng files (also gzip-compressed), as written by tcpdump, Wireshark, dumpcap or tshark."
+	case res.StopReason == analyzer.StopMemory || res.StopReason == analyzer.StopPackets:
+		title, hint = budgetText(c.S)
 	case strings.Contains(res.Error, "link type"):
 		title = "Unsupported link type"
 		hint = "Frames of this link type cannot be decoded; the others are analyzed."
@@ -33,11 +37,29 @@ func (c *ErrorBanner) Render() app.UI {
 	if res.Packets == 0 && hint == "" {
 		hint = "No packet could be read before the damage."
 	}
-	return app.Div().ID("error").Class("error-banner").Attr("role", "alert").Body(
+	return app.Div().ID("error").Class("error-banner").Attr("role", "alert").Attr("data-stop", res.StopReason).Body(
 		app.Strong().Text(title+": "),
 		app.Span().Class("error-text").Text(text+"."),
 		app.P().Class("hint").Text(hint),
 	)
+}
+
+// budgetText is the title and the hint of a reading the budget stopped:
+// what was read, what the results cover, and where to read the rest.
+func budgetText(s *State) (title, hint string) {
+	res := s.Res
+	covered := "The results below cover no frame"
+	if res.Packets > 0 {
+		covered = "The results below cover frames 1 to " + thousands(res.Packets)
+	}
+	if s.Size > 0 {
+		covered += fmt.Sprintf(" (%s of %s read)", humanBytes(s.Bytes), humanBytes(s.Size))
+	}
+	if res.StopReason == analyzer.StopPackets {
+		return "Packet limit reached", covered + "; the rest of the file was not read."
+	}
+	return "Memory budget reached", covered + ": the rest of the file was not read, so that this tab does not run out of memory. " +
+		"The command reads it with the machine's memory: portlens analyze --max-memory SIZE."
 }
 
 // StoppedBanner says that the reading was stopped (Cancel) and that what

@@ -219,7 +219,7 @@ func (p *Page) renderResults() app.UI {
 	}
 	return app.Div().Class("results").Body(
 		app.If(s.Res.Error != "", func() app.UI { return &ErrorBanner{S: s, Rev: s.Rev} }),
-		app.If(s.Res.Stopped, func() app.UI { return &StoppedBanner{S: s, Rev: s.Rev} }),
+		app.If(s.Res.Stopped && s.Res.Error == "", func() app.UI { return &StoppedBanner{S: s, Rev: s.Rev} }),
 		&Summary{S: s, Rev: s.Rev},
 		&Tabs{S: s, Rev: s.Rev},
 		app.Div().ID("tabpanel").Class("tabpanel").Attr("role", "tabpanel").Aria("labelledby", "tab-"+s.Tab).Body(tab()),

@@ -25,7 +25,7 @@ type Packet struct {
 // pcapng Interface Description Block.
 type Interface struct {
 	Link         LinkType
-	Name         string // if_name, empty when absent
+	Name         string // if_name (its first 256 bytes), empty when absent
 	Snaplen      uint32
 	TSResolution string // "10^-6", "10^-9", "2^-20"...
 	TSOffset     int64  // if_tsoffset in seconds, added to every time stamp
@@ -104,19 +104,38 @@ func NewReader(r io.Reader) (*Reader, error) {
 // Next returns the next frame, io.EOF at a clean end of the file, or an
 // *Error at the first damage. After an error every later call returns it too.
 func (r *Reader) Next() (*Packet, error) {
+	for {
+		if p, err := r.next(false); p != nil || err != nil {
+			return p, err
+		}
+	}
+}
+
+// NextPaced is Next for a caller that must stay responsive: it may
+// return no frame and no error (nil, nil) after reading a run of pcapng
+// blocks that hold no frame (interface descriptions, statistics...), so
+// that a file of millions of them gives control back now and then. Call
+// it again to go on.
+func (r *Reader) NextPaced() (*Packet, error) { return r.next(true) }
+
+func (r *Reader) next(paced bool) (*Packet, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
 	r.main.frame = r.frames + 1
 	var err error
+	frame := true
 	if r.format == formatPcap {
 		err = r.nextPcap(&r.main, &r.pkt)
 	} else {
-		err = r.nextPcapng()
+		frame, err = r.nextPcapng(paced)
 	}
 	if err != nil {
 		r.err = err
 		return nil, err
+	}
+	if !frame {
+		return nil, nil
 	}
 	r.frames++
 	return &r.pkt, nil

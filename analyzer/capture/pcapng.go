@@ -47,6 +47,7 @@ type ngSection struct {
 type ngState struct {
 	sections []ngSection
 	ifaces   []ngIface
+	names    int64 // bytes of the strings kept in Info.Interfaces
 }
 
 func (r *Reader) openPcapng() error {
@@ -141,32 +142,45 @@ func trailer(s *stream, blk *block, padded uint32) error {
 	return nil
 }
 
-func (r *Reader) nextPcapng() error {
+// Blocks that hold no frame (section headers, interface descriptions,
+// statistics, name resolution, blocks skipped unread) are read inside one
+// call of Next, which a file of millions of them would make last minutes.
+// NextPaced returns after pauseBlocks of them, or pauseBytes of their
+// bytes, so that its caller gets control back now and then.
+const (
+	pauseBlocks = 1024
+	pauseBytes  = 4 << 20
+)
+
+// nextPcapng reads blocks up to the next frame into r.pkt, and reports
+// whether it got there: paced, it may return without a frame (and
+// without an error) after pauseBlocks or pauseBytes of blocks that hold
+// none.
+func (r *Reader) nextPcapng(paced bool) (bool, error) {
 	s := &r.main
-	for {
+	from := s.off
+	for blocks := 0; !paced || blocks < pauseBlocks && s.off-from < pauseBytes; blocks++ {
 		start := s.off
 		h, err := s.in.Peek(8)
 		if len(h) < 8 {
 			if len(h) == 0 && err == io.EOF {
-				return io.EOF
+				return false, io.EOF
 			}
-			return s.short(start, "block header", int64(len(h)), 8, err)
+			return false, s.short(start, "block header", int64(len(h)), 8, err)
 		}
 		if binary.LittleEndian.Uint32(h) == blockSHB {
 			if err := r.readSHB(s, start); err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
 		sec := &r.ng.sections[len(r.ng.sections)-1]
 		frame, err := r.readBlock(s, sec, start, h, &r.pkt)
-		if err != nil {
-			return err
-		}
-		if frame {
-			return nil
+		if err != nil || frame {
+			return frame, err
 		}
 	}
+	return false, nil
 }
 
 // blockName names the blocks the reader reads, for errors; "" for a

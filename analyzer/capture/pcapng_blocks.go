@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Wireshark rejects a few option encodings outright (pcapng_process_options
@@ -61,7 +62,7 @@ func checkOption(kind optKind, code uint16, v []byte, idb *idbOptions, be bool) 
 		switch code {
 		case 2: // if_name
 			if idb.name == "" {
-				idb.name = string(bytes.TrimRight(v, "\x00"))
+				idb.name = keptName(v)
 			}
 		case 9: // if_tsresol
 			if len(v) == 1 && idb.tsresol < 0 {
@@ -94,6 +95,26 @@ func checkOption(kind optKind, code uint16, v []byte, idb *idbOptions, be bool) 
 		}
 	}
 	return ""
+}
+
+// maxNameKept bounds the bytes kept of an interface's name: a name is 16
+// bytes on Linux (IFNAMSIZ) and about 50 on Windows (\Device\NPF_{GUID}),
+// but an option may hold 64 KiB, and a file of 20,000 interfaces with
+// names that long would otherwise keep 1.3 GB of them.
+const maxNameKept = 256
+
+// keptName is the if_name option v as kept: without its trailing NULs,
+// cut to maxNameKept bytes at a character boundary.
+func keptName(v []byte) string {
+	v = bytes.TrimRight(v, "\x00")
+	if len(v) > maxNameKept {
+		cut := maxNameKept
+		for cut > maxNameKept-utf8.UTFMax && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = v[:cut]
+	}
+	return string(v)
 }
 
 func (r *Reader) readIDB(s *stream, sec *ngSection, blk *block) error {
@@ -132,6 +153,7 @@ func (r *Reader) readIDB(s *stream, sec *ngSection, blk *block) error {
 	r.info.Interfaces = append(r.info.Interfaces, Interface{
 		Link: link, Name: opts.name, Snaplen: snaplen, TSResolution: res, TSOffset: opts.tsoffset,
 	})
+	r.ng.names += int64(len(opts.name) + len(res))
 	return nil
 }
 

@@ -36,6 +36,8 @@ FILE - reads the capture from standard input.`)
 	fs.StringVar(&nat.name, "nat", "", "the cloud `NAT` the clients are behind: "+natNames()+", custom")
 	fs.IntVar(&nat.budget, "nat-budget", 0, "connections a VM may hold toward one destination under the NAT (overrides the NAT's)")
 	fs.DurationVar(&nat.timeWait, "nat-time-wait", 0, "how long the NAT keeps a port after a close, e.g. 120s (overrides the NAT's)")
+	maxMemory := sizeFlag{defaultMaxMemory()}
+	fs.Var(&maxMemory, "max-memory", "the memory `SIZE` the analysis of a file may take (512MB, 2GiB; 0: no bound): past it the reading stops, and what was read is analyzed")
 	var display string
 	fs.StringVar(&display, "Y", "", "a Wireshark display `filter`, as tshark -Y: print the frames it matches, and only their flags and findings (fields: portlens help filters)")
 	fs.StringVar(&display, "display-filter", "", "the same as -Y")
@@ -68,12 +70,24 @@ FILE - reads the capture from standard input.`)
 		// ~50 MB off the peak RSS on a 1M-packet file at no measurable cost.
 		debug.SetGCPercent(50)
 	}
+	opts.Budget.MaxMemory = maxMemory.n
+	if maxMemory.n > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The budget bounds what the analysis holds with the collector's
+		// room; a soft limit just above it makes the collector hold the
+		// heap there when garbage comes in bursts (the rules' temporary
+		// tables), rather than letting it reach twice what is live.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(maxMemory.n + memoryLimitSlack))
+	}
 	status = exitOK
 	for _, name := range files {
 		res, in := analyzeFile(name, e.stdin, opts)
 		if res.Error != "" {
 			status = exitDamaged
-			fmt.Fprintf(e.stderr, "portlens: %s: %s\n", displayName(name), res.Error)
+			hint := ""
+			if res.StopReason == analyzer.StopMemory {
+				hint = " (--max-memory sets the budget)"
+			}
+			fmt.Fprintf(e.stderr, "portlens: %s: %s%s\n", displayName(name), res.Error, hint)
 		}
 		var sel *analyzer.Selection
 		if df != nil && in != nil {
@@ -274,6 +288,8 @@ func printHuman(w io.Writer, res *analyzer.Result, src io.ReaderAt, opts analyze
 	}
 	fmt.Fprintf(w, "  flags         %s\n", strings.Join(kinds, ", "))
 	switch {
+	case res.Stopped && res.Error != "": // it says what the results cover
+		fmt.Fprintf(w, "  error         %s\n", res.Error)
 	case res.Error != "" && res.Packets > 0:
 		fmt.Fprintf(w, "  error         %s (everything before it is analyzed)\n", res.Error)
 	case res.Error != "":
