@@ -19,9 +19,11 @@ type Frame struct {
 	Flags     decode.TCPFlags // TCP only: FIN SYN RST PSH ACK URG ECE CWR
 	// Layered is set when the frame holds more than one IP layer or
 	// transport header (a tunnel, an ICMP error quoting a packet, several
-	// sampled headers) or is an IP fragment: its Ref describes the
-	// innermost transport only, so a filter on addresses or ports reads
-	// the frame again.
+	// sampled headers) or is an IP fragment, completing a datagram or not:
+	// its Ref describes the innermost transport only, so a filter on
+	// addresses or ports reads the frame again. Every fragment is read
+	// again, in order, so that the decoder reading them reassembles the
+	// datagrams the analysis did.
 	Layered bool
 	// Undecoded is set for frames of a link type portlens cannot decode.
 	Undecoded bool

@@ -185,7 +185,7 @@ func (run *Run) add(cp *capture.Packet) {
 		fr.Undecoded = true
 	}
 	fr.Transport = p.Transport
-	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment
+	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment || p.Reassembled
 	fr.IPv6 = p.IPVersion == 6
 	fr.Ethernet = cp.Link == capture.LinkEthernet
 	fr.Ref, fr.Dir = run.track(frame, cp, p)
