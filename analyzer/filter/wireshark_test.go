@@ -126,12 +126,28 @@ func TestWireshark(t *testing.T) {
 	}
 	frames := map[string][]*filter.Frame{}
 	for _, c := range caps {
-		frames[c] = decodeCapture(t, filepath.Join(capturesDir, c))
+		if beyondTestDecoder[c] == "" && decodable(filepath.Join(capturesDir, c)) {
+			frames[c] = decodeCapture(t, filepath.Join(capturesDir, c))
+		}
 	}
 	t.Run("tshark-4.0", func(t *testing.T) { compareAnswers(t, tshark, caps, wiresharkFilters, frames) })
 	t.Run("wireshark-4.4", func(t *testing.T) {
 		compareAnswers(t, ws44, caps, append(slices.Clone(wiresharkFilters), wireshark44Filters...), frames)
 	})
+}
+
+// beyondTestDecoder are the captures whose frames Wireshark dissects
+// further or otherwise than gopacket, in ways decodable does not see; the
+// test decoder leaves them out (it checks the filter's semantics, not
+// decoding). analyzer's TestSelectAgreesWithWireshark holds portlens's
+// own description of every capture, these included, to the same answers.
+var beyondTestDecoder = map[string]string{
+	"ip-fragments-edges.pcap": "reassembly keyed as Wireshark 4.4 keys it (protocol XOR identification, VLANs), not as ip4defrag",
+	"ip-fragments-tiny.pcap":  "a TCP header split over 8-byte fragments, which ip4defrag reassembles otherwise",
+	"ipv4-bad-options.pcap":   "Wireshark stops in an IPv4 header whose options are malformed; gopacket reads on",
+	"ipv4-lsrr.pcap":          "the route's final destination is Wireshark's ip.dst",
+	"ipv4-ssrr.pcap":          "the route's final destination is Wireshark's ip.dst",
+	"tcp-short-headers.pcap":  "TCP headers cut short or with odd data offsets, read field by field by Wireshark",
 }
 
 // compareAnswers checks that the stored file answers exactly the table
@@ -157,6 +173,9 @@ func compareAnswers(t *testing.T, path string, caps, filters []string, frames ma
 			continue
 		}
 		seen[key] = true
+		if _, ok := frames[a.Capture]; !ok {
+			continue // beyond the test decoder
+		}
 		flt := compiled[a.Filter]
 		if flt == nil {
 			var err error
