@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"os"
 	"path"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/portlens/portlens/analyzer"
 )
@@ -124,3 +127,34 @@ func cgroupLimit(readFile func(string) ([]byte, error)) int64 {
 	}
 	return 0
 }
+
+// paceCollector keeps the collector's room in proportion as the heap
+// grows: half the live heap (GOGC 50) while it is small, a quarter past
+// bigHeap, where the room would be hundreds of megabytes (a 23M-packet
+// capture: 1.1 GB of RSS at GOGC 50 for 0.75 GB live). Small captures
+// keep the cheaper pace. It returns a func that stops the pacing.
+func paceCollector() (stop func()) {
+	debug.SetGCPercent(50)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(s)
+			if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > bigHeap {
+				debug.SetGCPercent(25)
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// bigHeap is where paceCollector goes to a quarter's room.
+const bigHeap = 384 << 20
