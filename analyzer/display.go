@@ -18,7 +18,8 @@ import (
 // findings), and read again from the file only when the filter asks for
 // what the columns do not hold: lengths, times, Ethernet addresses, raw
 // sequence numbers, the bytes, or any address or port of a frame with
-// several IP layers or transport headers (a tunnel, an ICMP error).
+// several IP layers or transport headers (a tunnel, an ICMP error, an
+// sFlow datagram of sampled packets).
 
 // Describer fills filter.Frames for a result's frames, in increasing
 // order (it walks the flags alongside). It reads frames again from its
@@ -156,7 +157,8 @@ func (d *Describer) endpoints(col Frame) (src, dst conv.Endpoint, ok bool) {
 
 // fromPacket reads frame n again and describes it from its bytes: the
 // outer and the innermost IP header (a tunnel's, an ICMP error's quote),
-// the innermost transport header, the first Ethernet header.
+// the innermost transport header, the first Ethernet header; or, for an
+// sFlow datagram, every header of every sample (addSFlow).
 func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 	cp, err := d.r.Packet(d.src, n)
 	if err != nil {
@@ -168,6 +170,11 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 	_ = d.dec.Decode(cp.Link, cp.Data, p)
 	if cp.Link == capture.LinkEthernet && len(cp.Data) >= 12 {
 		fr.AddEth(filter.MAC(cp.Data[6:12]), filter.MAC(cp.Data[0:6]))
+	}
+	if carrier, samples, ok := d.dec.SFlow(); ok {
+		fr.Protos |= protos(col)
+		d.addSFlow(fr, carrier, samples, col)
+		return nil
 	}
 	if p.IPVersion != 0 {
 		if (p.Tunnelled || p.InErrorPkt()) && p.OuterSrc.IsValid() {
@@ -204,6 +211,49 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 		fr.AddSCTP(p.SrcPort, p.DstPort)
 	}
 	return nil
+}
+
+// addSFlow describes the frame just decoded, an sFlow datagram, as
+// Wireshark dissects it: the datagram's IP and UDP headers, then every
+// sampled packet's Ethernet, IP and transport headers, in order. A
+// sampled TCP header, like an ICMP error's quote, has no tcp.len; the
+// first one has the frame's tcp.stream (Frame.Ref), the others none
+// known, since the analysis keeps one conversation a frame.
+func (d *Describer) addSFlow(fr *filter.Frame, carrier decode.SFlow, samples int, col Frame) {
+	p := &d.pkt
+	if p.Tunnelled && p.OuterSrc.IsValid() {
+		fr.AddIP(p.OuterSrc, p.OuterDst)
+	}
+	fr.AddIP(carrier.Src, carrier.Dst)
+	fr.AddUDP(carrier.SrcPort, carrier.DstPort)
+	stream := int32(col.Stream())
+	extra := d.dec.Extra()
+	for i := range samples {
+		if src, dst, ok := d.dec.SampleEthernet(i); ok {
+			fr.AddEth(src, dst)
+		}
+		s := p
+		if i > 0 {
+			if i > len(extra) {
+				break
+			}
+			s = &extra[i-1]
+		}
+		if !s.Sampled { // no IP header in the sample (ARP, say)
+			continue
+		}
+		fr.AddIP(s.Src, s.Dst)
+		switch s.Transport {
+		case decode.TCP:
+			fr.AddTCP(filter.TCP{Src: s.SrcPort, Dst: s.DstPort, Stream: stream, Flags: s.Flags,
+				Seq: s.Seq, Ack: s.Ack, Absent: filter.AbsentLen})
+			stream = -1
+		case decode.UDP:
+			fr.AddUDP(s.SrcPort, s.DstPort)
+		case decode.SCTP:
+			fr.AddSCTP(s.SrcPort, s.DstPort)
+		}
+	}
 }
 
 // flags adds frame n's flags: tcp.analysis.reused_ports and portlens's

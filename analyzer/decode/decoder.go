@@ -49,6 +49,7 @@ type Decoder struct {
 	sampling bool
 	samples  []sample
 	extra    []Packet
+	carrier  SFlow // the datagram holding samples (SFlow)
 }
 
 // NewDecoder returns a Decoder ready for any supported link type. The
@@ -148,7 +149,9 @@ func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 // link type it cannot decode; a frame that is merely short or malformed
 // is not an error: p then holds whatever could be decoded.
 func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
-	d.extra = d.extra[:0]
+	// The fast path takes no sFlow frame: forget the last one's samples
+	// (SFlow), as decodeParser does.
+	d.extra, d.samples = d.extra[:0], d.samples[:0]
 	if decodeFast(link, data, p) {
 		return nil
 	}

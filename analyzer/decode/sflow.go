@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -42,9 +43,44 @@ func (l *sflowLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) er
 	if len(d.samples) == 0 {
 		return nil
 	}
+	// The samples' headers replace the datagram's in the Packet; a
+	// display filter still sees the datagram's (SFlow).
+	p := d.pkt
+	d.carrier = SFlow{Src: p.Src, Dst: p.Dst, SrcPort: p.SrcPort, DstPort: p.DstPort}
 	l.next, l.payload = d.samples[0].first, d.samples[0].data
 	d.inError, d.sampling = true, true
 	return nil
+}
+
+// SFlow is the sFlow datagram a frame carries, as the Packet no longer
+// shows it once the first sample is decoded into it: the innermost IP
+// header and the UDP header that carry the datagram.
+type SFlow struct {
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+}
+
+// SFlow returns the sFlow datagram of the frame decoded last and how
+// many packet headers it samples (the first decoded into the frame's
+// Packet, the others into Extra); ok is false when the frame carries no
+// sampled header.
+func (d *Decoder) SFlow() (s SFlow, samples int, ok bool) {
+	return d.carrier, len(d.samples), len(d.samples) > 0
+}
+
+// SampleEthernet returns the Ethernet addresses of the frame's i-th
+// sampled header (from 0, in SFlow's order); ok is false when that
+// header does not start with an Ethernet header. It reads the frame's
+// bytes, which must be as Decode was given them.
+func (d *Decoder) SampleEthernet(i int) (src, dst [6]byte, ok bool) {
+	if i < 0 || i >= len(d.samples) {
+		return src, dst, false
+	}
+	s := d.samples[i]
+	if s.first != layerEther || len(s.data) < 12 {
+		return src, dst, false
+	}
+	return [6]byte(s.data[6:12]), [6]byte(s.data[0:6]), true
 }
 
 // sflowSamples appends the sampled headers of an sFlow v5 datagram to

@@ -95,9 +95,25 @@ func TestDecodeSFlowSamples(t *testing.T) {
 	if e := extra[2]; e.Transport == TCP || e.Transport == UDP {
 		t.Errorf("short IPv6 sample gave %v", e.Transport)
 	}
+	// The datagram's own headers, which the samples replaced in p.
+	carrier, samples, ok := d.SFlow()
+	if !ok || samples != 4 || carrier.Src.String() != "192.0.2.1" || carrier.Dst.String() != "192.0.2.2" ||
+		carrier.SrcPort != 40000 || carrier.DstPort != 6343 {
+		t.Errorf("datagram: %+v, %d samples, ok %v", carrier, samples, ok)
+	}
+	// Each sample's Ethernet header, where it starts with one.
+	for i, want := range []bool{true, false, true, false, false} {
+		src, dst, ok := d.SampleEthernet(i)
+		if ok != want || ok && (src != [6]byte{0, 1, 2, 3, 4, 5} || dst != [6]byte{0, 1, 2, 3, 4, 6}) {
+			t.Errorf("sample %d: Ethernet %v %x > %x", i, ok, src, dst)
+		}
+	}
 	// The next frame (the fast path's) has no further headers.
 	if d.Decode(capture.LinkRaw, ipTCP, &p); len(d.Extra()) != 0 || p.Sampled {
 		t.Errorf("after a plain frame: %d further headers, sampled %v", len(d.Extra()), p.Sampled)
+	}
+	if _, n, ok := d.SFlow(); ok || n != 0 {
+		t.Errorf("after a plain frame: an sFlow datagram of %d samples", n)
 	}
 }
 
