@@ -168,7 +168,11 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 	fr.Len, fr.CapLen, fr.TimeRel, fr.Data = int64(cp.Length), int64(len(cp.Data)), cp.Time-d.r.StartTime, cp.Data
 	p := &d.pkt
 	_ = d.dec.Decode(cp.Link, cp.Data, p)
-	if cp.Link == capture.LinkEthernet && len(cp.Data) >= 12 {
+	if ethers := d.dec.Ethers(); len(ethers) > 0 {
+		for _, e := range ethers { // Wireshark's eth.addr holds every Ethernet header's
+			fr.AddEth(filter.MAC(e[6:12]), filter.MAC(e[0:6]))
+		}
+	} else if cp.Link == capture.LinkEthernet && len(cp.Data) >= 12 {
 		fr.AddEth(filter.MAC(cp.Data[6:12]), filter.MAC(cp.Data[0:6]))
 	}
 	if carrier, samples, ok := d.dec.SFlow(); ok {
@@ -199,18 +203,41 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 	}
 	switch p.Transport {
 	case decode.TCP:
-		t := filter.TCP{Src: p.SrcPort, Dst: p.DstPort, Stream: int32(col.Stream()), Flags: p.Flags,
-			Seq: p.Seq, Ack: p.Ack, Len: uint32(max(p.PayloadLen, 0))}
-		if p.InICMPError { // Wireshark shows neither seq_raw nor len of a quote
-			t.Absent = filter.AbsentSeq | filter.AbsentLen
+		fr.AddTCP(tcpFields(p, int32(col.Stream())))
+	default:
+		if src, dst, ok := d.dec.CutTCP(); ok {
+			// Fewer than 16 bytes: Wireshark shows the ports, nothing after.
+			fr.Protos |= filter.ProtoTCP
+			fr.AddTCP(filter.TCP{Src: src, Dst: dst, Stream: -1,
+				Absent: filter.AbsentFlags | filter.AbsentSeq | filter.AbsentAck | filter.AbsentLen})
 		}
-		fr.AddTCP(t)
 	case decode.UDP:
 		fr.AddUDP(p.SrcPort, p.DstPort)
 	case decode.SCTP:
 		fr.AddSCTP(p.SrcPort, p.DstPort)
 	}
 	return nil
+}
+
+// tcpFields are the fields Wireshark 4.4 shows of p's TCP header: of a
+// quote in an ICMP error neither seq_raw nor len; of a header whose data
+// offset is below 20 bytes no ack_raw and no flags (it stops at the
+// offset) but a tcp.len counted from that offset; of a segment shorter
+// than its header no tcp.len.
+func tcpFields(p *decode.Packet, stream int32) filter.TCP {
+	t := filter.TCP{Src: p.SrcPort, Dst: p.DstPort, Stream: stream, Flags: p.Flags,
+		Seq: p.Seq, Ack: p.Ack, Len: uint32(max(p.TCPSegLen, 0))}
+	if p.InICMPError {
+		t.Absent = filter.AbsentSeq | filter.AbsentLen
+		return t
+	}
+	if p.TCPHeader == decode.HeaderBadOffset {
+		t.Absent |= filter.AbsentAck | filter.AbsentFlags
+	}
+	if p.TCPSegLen < 0 {
+		t.Absent |= filter.AbsentLen
+	}
+	return t
 }
 
 // addSFlow describes the frame just decoded, an sFlow datagram, as

@@ -185,7 +185,7 @@ func (run *Run) add(cp *capture.Packet) {
 		fr.Undecoded = true
 	}
 	fr.Transport = p.Transport
-	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment || p.Reassembled
+	fr.Layered = p.Tunnelled || p.InErrorPkt() || p.Fragment || p.Reassembled || oddTCP(p, run.decoder)
 	fr.IPv6 = p.IPVersion == 6
 	fr.Ethernet = cp.Link == capture.LinkEthernet
 	fr.Ref, fr.Dir = run.track(frame, cp, p)
@@ -196,6 +196,17 @@ func (run *Run) add(cp *capture.Packet) {
 		run.trackExtra(frame, cp, p, extra, &fr)
 	}
 	res.Frames.add(fr, cp.Offset)
+}
+
+// oddTCP reports whether a frame's TCP header shows fields the columns
+// cannot say: a data offset below 20 (no flags shown), or a header of
+// fewer than 16 bytes (ports, and no conversation).
+func oddTCP(p *decode.Packet, d *decode.Decoder) bool {
+	if p.Transport == decode.TCP {
+		return p.TCPHeader == decode.HeaderBadOffset
+	}
+	_, _, cut := d.CutTCP()
+	return cut
 }
 
 // track gives one transport header of a frame to its tracker and returns

@@ -50,6 +50,13 @@ type Decoder struct {
 	samples  []sample
 	extra    []Packet
 	carrier  SFlow // the datagram holding samples (SFlow)
+	// cutTCP are the ports of a TCP header cut before 16 bytes (CutTCP).
+	cutTCP    [2]uint16
+	hasCutTCP bool
+	// ethers are the frame's Ethernet headers' addresses (source at 6,
+	// destination at 0), outer first, when the parser decoded it (Ethers).
+	ethers  [4][12]byte
+	nEthers int
 }
 
 // NewDecoder returns a Decoder ready for any supported link type. The
@@ -151,7 +158,7 @@ func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
 	// The fast path takes no sFlow frame: forget the last one's samples
 	// (SFlow), as decodeParser does.
-	d.extra, d.samples = d.extra[:0], d.samples[:0]
+	d.extra, d.samples, d.hasCutTCP, d.nEthers = d.extra[:0], d.samples[:0], false, 0
 	if decodeFast(link, data, p) {
 		return nil
 	}
@@ -166,7 +173,7 @@ func (d *Decoder) decodeParser(link capture.LinkType, data []byte, p *Packet) er
 	if !ok {
 		return fmt.Errorf("%w: %v", ErrUnsupportedLink, link)
 	}
-	d.pkt, d.inError, d.sampling, d.samples = p, false, false, d.samples[:0]
+	d.pkt, d.inError, d.sampling, d.samples, d.hasCutTCP, d.nEthers = p, false, false, d.samples[:0], false, 0
 	// Errors here are malformed or truncated inner layers; what was
 	// decoded before them stands, as in Wireshark.
 	_ = d.parser(first).DecodeLayers(data, &d.decoded)
@@ -188,6 +195,24 @@ func (d *Decoder) decodeSamples(p *Packet) {
 		d.pkt, d.inError = &d.extra[len(d.extra)-1], true
 		_ = d.parser(s.first).DecodeLayers(s.data, &d.decoded)
 	}
+}
+
+// Ethers returns the addresses of the Ethernet headers of the frame
+// decoded last, outer first (a tunnel's inner frames after it; not an sFlow
+// sample's: SampleEthernet), at most four; none when the fast path took
+// the frame, which has one Ethernet header, at its start. Each holds the
+// destination's 6 bytes, then the source's. Valid until the next Decode.
+func (d *Decoder) Ethers() [][12]byte { return d.ethers[:d.nEthers] }
+
+// CutTCP returns the ports of the frame's TCP header when the frame (not
+// a quote in it) holds its first 4 bytes but not 16: Wireshark shows the
+// ports of such a header and stops, and tracks no conversation for it,
+// so the Packet has no transport.
+func (d *Decoder) CutTCP() (src, dst uint16, ok bool) {
+	if !d.hasCutTCP {
+		return 0, 0, false
+	}
+	return d.cutTCP[0], d.cutTCP[1], true
 }
 
 // Extra returns the transport headers of the frame decoded last beyond

@@ -189,6 +189,7 @@ func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 		p.Flags = TCPFlags(seg[13]) | TCPFlags(seg[12]&1)<<8
 		p.Window = binary.BigEndian.Uint16(seg[14:16])
 		p.PayloadLen = max(0, claimed-hlen)
+		p.TCPSegLen = int32(claimed - off)
 		p.TCPHeader = tcpHeaderState(off, len(seg))
 		return true
 	case 17:
@@ -205,7 +206,7 @@ func fastTransport(proto uint8, seg []byte, claimed int, p *Packet) bool {
 		p.Transport = UDP
 		p.SrcPort, p.DstPort = src, dst
 		p.Flags, p.Seq, p.Ack, p.Window, p.Options = 0, 0, 0, 0, TCPOptions{}
-		p.PayloadLen, p.TCPHeader = max(0, claimed-8), HeaderWhole
+		p.PayloadLen, p.TCPHeader, p.TCPSegLen = max(0, claimed-8), HeaderWhole, 0
 		return true
 	}
 	return false

@@ -42,7 +42,7 @@ func (l *simpleLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) e
 // VLAN id of the outermost tag.
 func (d *Decoder) linkLayers() []gopacket.DecodingLayer {
 	fns := map[gopacket.LayerType]headerFunc{
-		layerEther:      ethernet,
+		layerEther:      d.ethernet,
 		layerVLAN:       d.vlan,
 		layerLLC:        llc,
 		layerPBB:        pbb,
@@ -87,9 +87,13 @@ func fixed(n, typeAt int) headerFunc {
 	}
 }
 
-func ethernet(b []byte) (int, gopacket.LayerType, bool) {
+func (d *Decoder) ethernet(b []byte) (int, gopacket.LayerType, bool) {
 	if len(b) < 14 {
 		return 0, 0, false
+	}
+	if !d.sampling && d.nEthers < len(d.ethers) {
+		d.ethers[d.nEthers] = [12]byte(b[:12])
+		d.nEthers++
 	}
 	t := binary.BigEndian.Uint16(b[12:])
 	if t <= 1500 { // an 802.3 length: LLC follows

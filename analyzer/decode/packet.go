@@ -126,6 +126,11 @@ type Packet struct {
 	Options    TCPOptions
 	PayloadLen int // transport payload length, from the IP lengths
 	TCPHeader  TCPHeaderState
+	// TCPSegLen is Wireshark's tcp.len: the TCP bytes the IP lengths
+	// claim less the data offset as written (which may be below 20), so
+	// negative for a segment shorter than its own header (Wireshark then
+	// shows no tcp.len). PayloadLen counts a bogus offset as 20.
+	TCPSegLen int32
 
 	// SCTP: the first chunk's type and the verification/initiate tags.
 	SCTPChunk       uint8

@@ -30,6 +30,11 @@ func (l *tcpLayer) LayerPayload() []byte              { return nil }
 
 func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 16 {
+		if len(data) >= 4 && !l.d.inError {
+			// Wireshark shows the ports, then stops (Decoder.CutTCP).
+			l.d.cutTCP = [2]uint16{binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])}
+			l.d.hasCutTCP = true
+		}
 		df.SetTruncated()
 		return errShortTCP
 	}
@@ -44,6 +49,7 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	p.Flags = TCPFlags(data[13]) | TCPFlags(data[12]&1)<<8
 	p.Window = binary.BigEndian.Uint16(data[14:16])
 	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-hlen)
+	p.TCPSegLen = int32(l.d.ip.claimed - l.d.ip.offsetOf(data) - off)
 	p.TCPHeader = tcpHeaderState(off, len(data))
 	p.Options = TCPOptions{}
 	if len(data) > 20 {
