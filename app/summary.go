@@ -7,6 +7,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"github.com/portlens/portlens/analyzer"
 	"github.com/portlens/portlens/analyzer/rules"
 )
 
@@ -69,7 +70,7 @@ func (c *Summary) Render() app.UI {
 			app.If(res.Packets == 0, func() app.UI {
 				return app.P().ID("no-packets").Class("hint").Text("No packets: nothing to judge.")
 			}).ElseIf(len(res.Flags()) == 0, func() app.UI {
-				return app.P().ID("no-flags").Class("ok").Text(noFlags(res.Packets, res.Error != "", s.Settings.Effective().Label))
+				return app.P().ID("no-flags").Class("ok").Text(noFlags(res, s.Settings.Effective().Label))
 			}).Else(func() app.UI {
 				return app.Div().Body(
 					app.Span().Class("label").Text(plural(len(res.Flags()), "flag", "flags")+":"),
@@ -119,11 +120,14 @@ func readBytes(s *State) int64 {
 }
 
 // noFlags says that nothing was flagged, and in what: a clean result only
-// covers the packets read, which a damaged file cuts short.
-func noFlags(packets int, damaged bool, preset string) string {
+// covers the packets read, which damage or the memory budget cuts short.
+func noFlags(res *analyzer.Result, preset string) string {
 	in := ""
-	if damaged {
-		in = " in the " + plural(packets, "packet", "packets") + " read before the damage"
+	switch {
+	case res.StopReason == analyzer.StopMemory || res.StopReason == analyzer.StopPackets:
+		in = " in the " + plural(res.Packets, "packet", "packets") + " read before the budget stopped the reading"
+	case res.Error != "":
+		in = " in the " + plural(res.Packets, "packet", "packets") + " read before the damage"
 	}
 	return "No flags" + in + ": no port reuse or ephemeral-port problem found with the " + preset + " preset."
 }

@@ -157,6 +157,11 @@ func (bt *browserTest) budgetStop(t *testing.T, file, size string) {
 			t.Errorf("the banner lacks %q:\n%s", want, banner)
 		}
 	}
+	if flags == "0" { // a clean result over what was read, not over damage
+		if msg := bt.text("#no-flags"); !strings.Contains(msg, "read before the budget stopped the reading") {
+			t.Errorf("no-flags line %q", msg)
+		}
+	}
 	if n := bt.eval(`String(document.querySelectorAll("#stopped").length)`); n != "0" {
 		t.Errorf("the Cancel banner is shown too")
 	}
