@@ -12,23 +12,30 @@ const loadWiregasm = require(path.join(WG, 'wiregasm.js'));
   const lib = await loadWiregasm({ locateFile: (p) => path.join(WG, p), print: () => {}, printErr: () => {}, handleStatus: () => {} });
   lib.init();
   const lines = fs.readFileSync(0, 'utf8').split('\n').filter(Boolean);
-  const sessions = new Map();
+  // One capture open at a time: the lines come grouped by capture.
+  let open = null, session = null, loadError = '';
   for (const line of lines) {
     const tab = line.indexOf('\t');
     const rec = { capture: line.slice(0, tab), filter: line.slice(tab + 1) };
     const check = lib.checkFilter(rec.filter);
     if (!check.ok) {
       rec.error = check.error;
-    } else {
-      if (!sessions.has(rec.capture)) {
-        const name = '/uploads/c' + sessions.size;
-        lib.FS.writeFile(name, fs.readFileSync(rec.capture));
-        const s = new lib.DissectSession(name);
-        const r = s.load();
-        if (r.code !== 0) throw new Error(rec.capture + ': ' + (r.error || 'load failed'));
-        sessions.set(rec.capture, s);
-      }
-      const res = sessions.get(rec.capture).getFrames(rec.filter, 0, 0);
+      console.log(JSON.stringify(rec));
+      continue;
+    }
+    if (open !== rec.capture) {
+      if (session) session.delete();
+      open = rec.capture, session = null, loadError = '';
+      lib.FS.writeFile('/uploads/cap', fs.readFileSync(rec.capture));
+      session = new lib.DissectSession('/uploads/cap');
+      const r = session.load();
+      if (r.code !== 0) loadError = r.error || 'load failed';
+    }
+    if (loadError) {
+      rec.load_error = loadError; // frames read before it count all the same
+    }
+    {
+      const res = session.getFrames(rec.filter, 0, 0);
       rec.frames = [];
       for (let i = 0; i < res.frames.size(); i++) rec.frames.push(res.frames.get(i).number);
     }
