@@ -201,6 +201,10 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 			fr.Protos |= filter.ProtoICMP
 		}
 	}
+	for _, u := range d.dec.UDPs() { // a tunnel's UDP headers; the innermost again below, which changes no match
+		fr.Protos |= filter.ProtoUDP
+		fr.AddUDP(u[0], u[1])
+	}
 	switch p.Transport {
 	case decode.TCP:
 		fr.AddTCP(tcpFields(p, int32(col.Stream())))

@@ -57,6 +57,9 @@ type Decoder struct {
 	// destination at 0), outer first, when the parser decoded it (Ethers).
 	ethers  [4][12]byte
 	nEthers int
+	// udps are the ports of the frame's UDP headers, outer first (UDPs).
+	udps  [4][2]uint16
+	nUDPs int
 }
 
 // NewDecoder returns a Decoder ready for any supported link type. The
@@ -158,7 +161,7 @@ func firstLayer(link capture.LinkType, data []byte) (gopacket.LayerType, bool) {
 func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
 	// The fast path takes no sFlow frame: forget the last one's samples
 	// (SFlow), as decodeParser does.
-	d.extra, d.samples, d.hasCutTCP, d.nEthers = d.extra[:0], d.samples[:0], false, 0
+	d.extra, d.samples, d.hasCutTCP, d.nEthers, d.nUDPs = d.extra[:0], d.samples[:0], false, 0, 0
 	if decodeFast(link, data, p) {
 		return nil
 	}
@@ -173,7 +176,7 @@ func (d *Decoder) decodeParser(link capture.LinkType, data []byte, p *Packet) er
 	if !ok {
 		return fmt.Errorf("%w: %v", ErrUnsupportedLink, link)
 	}
-	d.pkt, d.inError, d.sampling, d.samples, d.hasCutTCP, d.nEthers = p, false, false, d.samples[:0], false, 0
+	d.pkt, d.inError, d.sampling, d.samples, d.hasCutTCP, d.nEthers, d.nUDPs = p, false, false, d.samples[:0], false, 0, 0
 	// Errors here are malformed or truncated inner layers; what was
 	// decoded before them stands, as in Wireshark.
 	_ = d.parser(first).DecodeLayers(data, &d.decoded)
@@ -203,6 +206,13 @@ func (d *Decoder) decodeSamples(p *Packet) {
 // the frame, which has one Ethernet header, at its start. Each holds the
 // destination's 6 bytes, then the source's. Valid until the next Decode.
 func (d *Decoder) Ethers() [][12]byte { return d.ethers[:d.nEthers] }
+
+// UDPs returns the source and destination ports of the UDP headers of
+// the frame decoded last, outer first (a tunnel's: VXLAN, Geneve, GTP,
+// Teredo; not those quoted in an ICMP error or sampled by sFlow), at most
+// four; none when the fast path took the frame. Valid until the next
+// Decode.
+func (d *Decoder) UDPs() [][2]uint16 { return d.udps[:d.nUDPs] }
 
 // CutTCP returns the ports of the frame's TCP header when the frame (not
 // a quote in it) holds its first 4 bytes but not 16: Wireshark shows the

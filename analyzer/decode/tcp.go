@@ -122,6 +122,10 @@ func (l *udpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	p := l.d.pkt
 	p.Transport = UDP
 	p.SrcPort, p.DstPort = uint16(l.SrcPort), uint16(l.DstPort)
+	if d := l.d; !d.inError && d.nUDPs < len(d.udps) {
+		d.udps[d.nUDPs] = [2]uint16{p.SrcPort, p.DstPort}
+		d.nUDPs++
+	}
 	p.PayloadLen = max(0, l.d.ip.claimed-l.d.ip.offsetOf(data)-8)
 	return nil
 }
