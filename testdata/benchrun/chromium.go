@@ -46,6 +46,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/systeminfo"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -117,6 +118,9 @@ type browserRun struct {
 	RSSGC       float64 // bytes, renderer RssAnon after the collection
 	CPU         float64 // seconds of renderer CPU (all threads) over the analysis
 	Renderers   int     // renderer processes seen (the peak is the largest one's)
+	// LastRow is the time from pressing End in the packet list to the last
+	// frame's detail shown (its row drawn, then clicked); 0 when it failed.
+	LastRow float64 // ms
 }
 
 const resultJS = `(() => {
@@ -382,7 +386,33 @@ func browserMeasure(base, capture string, timeout time.Duration) (browserRun, er
 		return err
 	}))
 	res.RSSGC = maxRSS(pids)
+	if err == nil && res.State == "done" {
+		res.LastRow = lastRow(ctx, res.Packets)
+	}
 	return res, err
+}
+
+// lastRow scrolls the packet list to its end with the End key and opens
+// the last frame's detail: the list scrolls end to end and any frame
+// reads again from the File. It returns how long that took, in ms (0 when
+// it failed within 30 s).
+func lastRow(ctx context.Context, packets int) float64 {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	row := fmt.Sprintf("#row-%d", packets)
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#tab-packets")),
+		chromedp.Focus(chromedp.CSS("#viewport")),
+		chromedp.KeyEvent(kb.End),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.textContent.length > 0`, row+" .c-info")),
+		chromedp.Click(chromedp.CSS(row)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector("#detail")?.dataset.frame === "%d"`, packets)),
+	)
+	if err != nil {
+		return 0
+	}
+	return float64(time.Since(start).Milliseconds())
 }
 
 // topTasks lists long tasks as "duration@start", in ms from the change event.

@@ -92,7 +92,7 @@ func (b *bench) bigTargets() []target {
 			continue
 		}
 		p := r.page
-		ts = append(ts, sameCounts(r),
+		ts = append(ts, sameCounts(r), lastRowTarget(r),
 			atMost(name+": tab memory <= 1 GB", p.tab(), 1e9, fmt.Sprintf("%s (wasm %s + JS heap peak %s; renderer RssAnon peak %s); page done in %s",
 				mb(p.tab()), mbn(p.wasm), mbn(p.heap), mbn(p.rssPeak), fmtDur(p.wall))))
 		if b.wasmGzip > 0 {
@@ -108,6 +108,19 @@ func sameCounts(r sizeResult) target {
 	return target{what: fmt.Sprintf("%s: opens in Chromium with the command's packet and flag counts", r.spec.name),
 		measured: fmt.Sprintf("page %s, %d packets, %d flags; command %d packets, %d flags", p.state, p.packets, p.flags, c.packets, c.flags),
 		ok:       p.state == "done" && p.packets == c.packets && p.flags == c.flags}
+}
+
+// lastRowTarget: in every run the list scrolled to its last frame and
+// that frame's detail opened.
+func lastRowTarget(r sizeResult) target {
+	var times []string
+	ok := len(r.page.runs) > 0
+	for _, run := range r.page.runs {
+		ok = ok && run.LastRow > 0
+		times = append(times, fmtDur(run.LastRow/1e3))
+	}
+	return target{what: fmt.Sprintf("%s: the list scrolls to the last frame and its detail opens", r.spec.name),
+		measured: fmt.Sprintf("End to frame %d's detail: %s", r.page.packets, strings.Join(times, ", ")), ok: ok}
 }
 
 func (b *bench) sizedNamed(name string) *sizeResult {
