@@ -224,28 +224,9 @@ func (r *Result) WriteSelectedJSON(w io.Writer, opts Options, withFrames bool, s
 		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
 	bw.Write(doc[fi:li])
-	var b []byte // one flag's JSON, its memory reused
-	n := len(flags)
-	if flags == nil {
-		n = len(r.Flags())
-	}
-	for k := range n {
-		i := k
-		if flags != nil {
-			i = flags[k]
-		}
-		b = b[:0]
-		if k > 0 {
-			b = append(b, ',')
-		}
-		e := r.Verdict.Explain(i)
-		if newIndex != nil {
-			e.Finding = newIndex[e.Finding]
-		}
-		b = appendFlagJSON(b, &e)
-		bw.Write(b)
-	}
+	r.writeFlags(bw, flags, newIndex)
 	bw.WriteByte(']')
+	var b []byte
 	if withFrames && r.Frames.Len() > 0 && (sel == nil || len(sel.Frames) > 0) {
 		bw.WriteString(`,"frames":[`)
 		first := true

@@ -52,7 +52,8 @@ func (p *Pacer) Tick() {
 // flags, as evidence, and what their words are rendered from. Its memory
 // follows the flags, not the capture: a flag is 16 bytes, the evidence of
 // a grouped flag a few bytes a connection, and the rule texts exist once.
-// A Verdict is not safe for concurrent use (rendering fills caches).
+// A Verdict is not safe for concurrent use (rendering fills caches),
+// unless ReadyForConcurrentUse said so.
 type Verdict struct {
 	// Flags are in frame order, then kind.
 	Flags  []Flag
@@ -194,6 +195,23 @@ func (v *Verdict) Explain(i int) Explained {
 		Frame: int(f.Frame), Kind: f.Kind, Class: f.Class.String(), Severity: f.Severity(), Stream: int(f.Stream),
 		Finding: v.FindingOf(i), Message: w.message, Explanation: w.explanation, Advice: w.advice, Related: w.related, Rule: w.rule,
 	}
+}
+
+// ReadyForConcurrentUse fills the caches that rendering fills lazily
+// (every host's preset and its words, the answers' index) and reports
+// true, after which Explain and ExplainFinding only read the verdict and
+// may be called from several goroutines at once. It declines (false, and
+// nothing done) when there are more than 4 hosts for each of the flags
+// to render, n: resolving every host would cost more than it saves.
+func (v *Verdict) ReadyForConcurrentUse(n int) bool {
+	if v == nil || len(v.hosts.words) > 4*n {
+		return false
+	}
+	v.answerOf(-1)
+	for id := range v.hosts.words {
+		v.hosts.presetWords(conv.HostID(id))
+	}
+	return true
 }
 
 // compareFlags orders flags by frame, then kind name.

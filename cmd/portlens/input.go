@@ -19,6 +19,15 @@ type input struct {
 	close func() error
 }
 
+// readingAhead makes in's stream read ahead (readAhead), stopped when in
+// is closed.
+func readingAhead(in *input) *input {
+	ra := newReadAhead(in.r)
+	closeSrc := in.close
+	in.r, in.close = ra, func() error { ra.Close(); return closeSrc() }
+	return in
+}
+
 // openInput opens a capture file, or standard input for "-". Its errors
 // are the reason alone ("is a directory", "no such file or directory"):
 // the caller names the file.
@@ -42,7 +51,7 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 		f.Close()
 		return nil, err
 	}
-	return &input{r: f, at: f, close: f.Close}, nil
+	return readingAhead(&input{r: f, at: f, close: f.Close}), nil
 }
 
 // openStdin reads standard input. A regular file given with < is read in
@@ -69,7 +78,7 @@ func openStdin(stdin io.Reader) (*input, error) {
 		}
 		return err
 	}
-	return &input{r: io.TeeReader(stdin, spool{tmp}), at: tmp, close: closeTmp}, nil
+	return readingAhead(&input{r: io.TeeReader(stdin, spool{tmp}), at: tmp, close: closeTmp}), nil
 }
 
 // inPlace is standard input as a section of the regular file it is, from
@@ -84,7 +93,7 @@ func inPlace(f *os.File) *input {
 		return nil
 	}
 	sr := io.NewSectionReader(f, off, st.Size()-off)
-	return &input{r: sr, at: sr, close: func() error { return nil }}
+	return readingAhead(&input{r: sr, at: sr, close: func() error { return nil }})
 }
 
 // spool writes the copy of standard input; its errors say so, since the
