@@ -212,19 +212,16 @@ func (r *Result) WriteSelectedJSON(w io.Writer, opts Options, withFrames bool, s
 	li += len(`,"flags":[`)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(doc[:fi])
-	for k, g := range findings {
-		if k > 0 {
-			bw.WriteByte(',')
-		}
-		buf.Reset()
-		e := r.Verdict.ExplainFinding(g)
-		if err := enc.Encode(&e); err != nil {
-			return err
-		}
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	nflags := len(flags)
+	if flags == nil {
+		nflags = len(r.Flags())
+	}
+	parallel := r.concurrentRendering(nflags)
+	if err := r.writeFindings(bw, findings, parallel); err != nil {
+		return err
 	}
 	bw.Write(doc[fi:li])
-	r.writeFlags(bw, flags, newIndex)
+	r.writeFlags(bw, flags, newIndex, parallel)
 	bw.WriteByte(']')
 	var b []byte
 	if withFrames && r.Frames.Len() > 0 && (sel == nil || len(sel.Frames) > 0) {

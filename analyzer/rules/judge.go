@@ -210,6 +210,7 @@ func (v *Verdict) ReadyForConcurrentUse(n int) bool {
 	v.answerOf(-1)
 	for id := range v.hosts.words {
 		v.hosts.presetWords(conv.HostID(id))
+		v.hosts.host(conv.HostID(id)) // HostPreset's, under a named preset too
 	}
 	return true
 }
