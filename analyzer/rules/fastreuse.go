@@ -38,7 +38,8 @@ func (v *Verdict) fastReuseWords(f *Flag) words {
 	fin := r.prev.FirstFIN[d]
 	tw := r.preset.TimeWait
 	// "4-tuple %s ↔ %s reused %s after its close, inside TIME_WAIT (%s)"
-	b := append([]byte(nil), "4-tuple "...)
+	b := make([]byte, 0, 1024) // the message and the explanation, one after the other
+	b = append(b, "4-tuple "...)
 	b = appendAddrPort(b, r.a())
 	b = append(b, " ↔ "...)
 	b = appendAddrPort(b, r.b())
@@ -47,10 +48,10 @@ func (v *Verdict) fastReuseWords(f *Flag) words {
 	b = append(b, " after its close, inside TIME_WAIT ("...)
 	b = appendDuration(b, tw)
 	b = append(b, ')')
-	msg := string(b)
+	m := len(b)
 	// "Frame %d is a SYN from %s to %s on the ports of stream %d, which %s closed first with a FIN in frame %d; "+
 	// "the old connection's last packet, frame %d, was %s earlier, %s before the TIME_WAIT of %s ran out, by %s. %s"
-	b = append(b[:0], "Frame "...)
+	b = append(b, "Frame "...)
 	b = strconv.AppendInt(b, int64(r.cur.ReusedBy().Frame), 10)
 	b = append(b, " is a SYN from "...)
 	b = appendAddrPort(b, r.a())
@@ -74,9 +75,10 @@ func (v *Verdict) fastReuseWords(f *Flag) words {
 	b = append(b, r.words...)
 	b = append(b, ". "...)
 	b = r.appendSafety(b)
+	text := ownString(b)
 	return words{
-		message:     msg,
-		explanation: string(b),
+		message:     text[:m],
+		explanation: text[m:],
 		advice:      fastReuseAdvice,
 		related:     []int{int(r.prev.FirstFrame), int(fin), int(r.prev.LastFrame)},
 		rule:        fastReuseRule,

@@ -134,7 +134,8 @@ func (v *Verdict) reuseWords(f *Flag) words {
 		kind = "SYN/ACK"
 	}
 	// "TCP port numbers reused: %s %s → %s reuses the ports of stream %d (%s)"
-	b := append([]byte(nil), "TCP port numbers reused: "...)
+	b := make([]byte, 0, 1536) // the message and the explanation, one after the other
+	b = append(b, "TCP port numbers reused: "...)
 	b = append(b, kind...)
 	b = append(b, ' ')
 	b = appendAddrPort(b, r.a())
@@ -145,9 +146,11 @@ func (v *Verdict) reuseWords(f *Flag) words {
 	b = append(b, " ("...)
 	b = append(b, class.String()...)
 	b = append(b, ')')
+	m := len(b)
+	text := ownString(r.appendExplanation(b, kind, class))
 	return words{
-		message:     string(b),
-		explanation: string(r.appendExplanation(nil, kind, class)),
+		message:     text[:m],
+		explanation: text[m:],
 		advice:      reuseAdvice[class],
 		related:     related,
 		rule:        reuseRule,
