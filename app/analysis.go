@@ -72,13 +72,32 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 			}
 			p.s.finish(res, src)
 			p.afterOpen(ctx)
-			p.announce(ctx)
-			if !p.Embed {
-				// New results: the keyboard goes to the view shown first
-				// at once (the findings, else the packet list), wherever
-				// it was (the file button, a sample).
-				ctx.Defer(func(ctx app.Context) { focusResults() })
+			if p.Embed {
+				p.announce(ctx)
+				return
 			}
+			ctx.Defer(func(ctx app.Context) { p.focusThenAnnounce(ctx, id) }) // once the results are rendered
+		})
+	})
+}
+
+// focusThenAnnounce gives the keyboard to the view shown first (the
+// findings, else the packet list), wherever it was (the file button, a
+// sample), then says the results are shown. Focusing lays the page out,
+// a third of the task that first renders a large capture's results: it
+// runs in a task of its own, so that neither task holds the main thread
+// for 50 ms, and portlens:done follows it.
+func (p *Page) focusThenAnnounce(ctx app.Context, id int) {
+	ctx.Async(func() {
+		y := newYielder()
+		y.Yield()
+		y.Release()
+		ctx.Dispatch(func(ctx app.Context) {
+			if p.run != id {
+				return
+			}
+			ctx.Defer(func(ctx app.Context) { focusResults() })
+			p.announce(ctx) // deferred too: after the focus
 		})
 	})
 }
