@@ -201,13 +201,20 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 			fr.Protos |= filter.ProtoICMP
 		}
 	}
-	for _, u := range d.dec.UDPs() { // a tunnel's UDP headers; the innermost again below, which changes no match
+	udps := d.dec.UDPs() // every UDP header but a quoted one: a tunnel's, then the innermost
+	for _, u := range udps {
 		fr.Protos |= filter.ProtoUDP
 		fr.AddUDP(u[0], u[1])
 	}
 	switch p.Transport {
 	case decode.TCP:
 		fr.AddTCP(tcpFields(p, int32(col.Stream())))
+	case decode.UDP:
+		if len(udps) == 0 || p.InICMPError { // the fast path's, or a quote's
+			fr.AddUDP(p.SrcPort, p.DstPort)
+		}
+	case decode.SCTP:
+		fr.AddSCTP(p.SrcPort, p.DstPort)
 	default:
 		if src, dst, ok := d.dec.CutTCP(); ok {
 			// Fewer than 16 bytes: Wireshark shows the ports, nothing after.
@@ -215,10 +222,6 @@ func (d *Describer) fromPacket(fr *filter.Frame, n int, col Frame) error {
 			fr.AddTCP(filter.TCP{Src: src, Dst: dst, Stream: -1,
 				Absent: filter.AbsentFlags | filter.AbsentSeq | filter.AbsentAck | filter.AbsentLen})
 		}
-	case decode.UDP:
-		fr.AddUDP(p.SrcPort, p.DstPort)
-	case decode.SCTP:
-		fr.AddSCTP(p.SrcPort, p.DstPort)
 	}
 	return nil
 }
