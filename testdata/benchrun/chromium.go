@@ -77,6 +77,7 @@ const probeJS = `(() => {
     if (P.changeAt && w && (!last || last[1] !== Math.round(w / 1e6))) P.growth.push([Math.round(performance.now() - P.changeAt), Math.round(w / 1e6)]);
   };
   setInterval(heap, 20);
+  if (navigator.serviceWorker) navigator.serviceWorker.ready.then(() => { P.swReady = true; }); else P.swReady = true;
   P.heap = heap;
   document.addEventListener("change", (e) => {
     if (e.target && e.target.id === "file-input") { P.changeAt = performance.now(); P.heapPeak = 0; heap(); }
@@ -345,8 +346,11 @@ func browserMeasure(base, capture string, timeout time.Duration) (browserRun, er
 		}),
 		chromedp.Navigate(base),
 		chromedp.WaitVisible(chromedp.CSS(`#portlens[data-state="idle"]`)),
-		// Let the service worker finish caching the site before timing.
-		chromedp.Sleep(2*time.Second),
+		// Let the service worker finish caching the site before timing: the
+		// page registers it once it has rendered (web/preload.js), and its
+		// install stores every file of the site.
+		chromedp.Poll[chromedp.Void](`window.__bench.swReady === true`, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Sleep(500*time.Millisecond),
 	)
 	if err != nil {
 		return res, err
