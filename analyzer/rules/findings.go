@@ -178,6 +178,7 @@ func (v *Verdict) group() {
 	order := make([]int32, n)
 	next := slices.Clone(starts[:len(sizes)])
 	for i, g := range v.finding {
+		v.in.Pacer.Tick()
 		order[next[g]] = int32(i)
 		next[g]++
 	}
@@ -220,9 +221,9 @@ func (v *Verdict) summarize(fd *Finding, flags []int32, scratch []int64, ports [
 		ports = append(ports, c.port)
 	}
 	fd.WorstFrame = v.Flags[fd.worst].Frame
-	slices.Sort(scratch)
+	sortOrderedPaced(v.in.Pacer, scratch)
 	st.lo, st.mid, st.hi = scratch[0], scratch[(len(scratch)-1)/2], scratch[len(scratch)-1]
-	slices.Sort(ports)
+	sortOrderedPaced(v.in.Pacer, ports)
 	st.portLo, st.portHi = ports[0], ports[len(ports)-1]
 	st.ports = int32(len(slices.Compact(ports)))
 	fd.pickExamples(v.Flags, flags)
@@ -286,18 +287,20 @@ func compareRank(a, b rankKey) int {
 func (v *Verdict) rank() {
 	keys := make([]rankKey, len(v.findings))
 	for g := range v.findings {
+		v.in.Pacer.Tick()
 		keys[g] = rankKeyOf(&v.findings[g], int32(g))
 	}
-	slices.SortFunc(keys, compareRank)
-	v.in.Pacer.Tick()
+	sortPaced(v.in.Pacer, keys, compareRank)
 	rankOf := make([]int32, len(keys))
 	sorted := make([]Finding, len(keys))
 	for r, k := range keys {
+		v.in.Pacer.Tick()
 		rankOf[k.g] = int32(r)
 		sorted[r] = v.findings[k.g]
 	}
 	v.findings = sorted
 	for i, g := range v.finding {
+		v.in.Pacer.Tick()
 		v.finding[i] = rankOf[g]
 	}
 }

@@ -48,6 +48,30 @@ func (p *Pacer) Tick() {
 	}
 }
 
+// sortPaced sorts s as slices.SortFunc does, ticking p as it compares: a
+// sort of 10^4-10^5 items takes tens of milliseconds in a browser, longer
+// than a page may hold its main thread. Without a pacer it is
+// slices.SortFunc.
+func sortPaced[E any](p *Pacer, s []E, cmp func(a, b E) int) {
+	if p == nil || len(s) < 256 {
+		slices.SortFunc(s, cmp)
+		return
+	}
+	slices.SortFunc(s, func(a, b E) int {
+		p.Tick()
+		return cmp(a, b)
+	})
+}
+
+// sortOrderedPaced is sortPaced for ordered values (slices.Sort).
+func sortOrderedPaced[E cmp.Ordered](p *Pacer, s []E) {
+	if p == nil || len(s) < 256 {
+		slices.Sort(s)
+		return
+	}
+	sortPaced(p, s, cmp.Compare[E])
+}
+
 // Verdict is the rules' judgement of one capture under one setting: the
 // flags, as evidence, and what their words are rendered from. Its memory
 // follows the flags, not the capture: a flag is 16 bytes, the evidence of

@@ -347,7 +347,7 @@ func (b *bench) command() error {
 		return err
 	}
 	b.say("portlens analyze x%d", b.count)
-	f := analyzeRuns(bin, b.file, b.count)
+	f := analyzeRuns(bin, b.file, filepath.Join(b.dir, "report.json"), b.count)
 	if f.err != "" {
 		return fmt.Errorf("portlens analyze: %s", f.err)
 	}
@@ -380,14 +380,18 @@ func (b *bench) tshark() {
 		b.rows = append(b.rows, row{what: "tshark: list reused ports", note: "skipped: tshark not installed"})
 		return
 	}
-	var out bytes.Buffer
-	wall, rss, err := timed(&out, "tshark", "-r", b.file, "-T", "fields", "-e", "frame.number",
-		"-e", "tcp.analysis.reused_ports", "-Y", "tcp.analysis.reused_ports")
+	// Its list goes to a file, as portlens's report does (see analyzeRuns).
+	list := filepath.Join(b.dir, "tshark.txt")
+	defer os.Remove(list)
+	u, err := timedToFile(exec.Command("tshark", "-r", b.file, "-T", "fields", "-e", "frame.number",
+		"-e", "tcp.analysis.reused_ports", "-Y", "tcp.analysis.reused_ports"), list)
+	wall, rss := u.wall, u.rssKB
 	if err != nil {
 		b.rows = append(b.rows, row{what: "tshark", note: "failed: " + err.Error()})
 		return
 	}
-	n := bytes.Count(out.Bytes(), []byte("\n"))
+	out, _ := os.ReadFile(list)
+	n := bytes.Count(out, []byte("\n"))
 	ver, _ := exec.Command("tshark", "--version").Output()
 	b.rows = append(b.rows, b.toolRow("tshark "+version(string(ver))+": list reused ports", wall, rss,
 		fmt.Sprintf("%d frames flagged (portlens %d)", n, b.portlensReused)))
@@ -455,6 +459,18 @@ func (b *bench) wasmSize() {
 func timed(w io.Writer, name string, args ...string) (float64, float64, error) {
 	u, err := timedCmd(exec.Command(name, args...), w)
 	return u.wall, u.rssKB, err
+}
+
+// timedToFile runs cmd with stdout into a new file at path (the child
+// writes it directly, as a shell redirection would) and returns what it
+// cost.
+func timedToFile(cmd *exec.Cmd, path string) (usage, error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return usage{}, err
+	}
+	defer out.Close()
+	return timedCmd(cmd, out)
 }
 
 // usage is what a finished command cost.

@@ -11,6 +11,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -74,7 +76,7 @@ func (b *bench) sizes(bin string, specs []capSpec, count int, external bool) err
 		}
 		r := sizeResult{spec: spec, file: file, size: size}
 		b.say("%s: portlens analyze --json x%d", spec.name, count)
-		r.cmd = analyzeRuns(bin, file, count)
+		r.cmd = analyzeRuns(bin, file, filepath.Join(b.dir, "report.json"), count)
 		b.say("%s: %.2f s, %.0f MB RSS, %d packets, %d flags, %.0f MB of JSON", spec.name, r.cmd.wall,
 			r.cmd.rss/1e6, r.cmd.packets, r.cmd.flags, float64(r.cmd.jsonBytes)/1e6)
 		b.say("%s: Chromium x%d", spec.name, count)
@@ -93,17 +95,20 @@ func pageTimeout(size int64) time.Duration {
 	return 2*time.Minute + time.Duration(size/1e6)*time.Second
 }
 
-// analyzeRuns times `portlens analyze --json FILE`, run in the file's
-// directory with its base name, as the browser test names it too.
-func analyzeRuns(bin, file string, count int) cmdFigures {
+// analyzeRuns times `portlens analyze --json FILE > report`, run in the
+// file's directory with its base name, as the browser test names it too.
+// The report goes to a file, as a user's redirection sends it: through a
+// pipe into this process it would share the machine's two cores with it.
+func analyzeRuns(bin, file, report string, count int) cmdFigures {
 	var f cmdFigures
 	var walls, cpus, rss []float64
+	defer os.Remove(report)
 	for range count {
-		head := &headWriter{}
 		cmd := exec.Command(bin, "analyze", "--json", filepath.Base(file))
 		cmd.Dir = filepath.Dir(file)
-		u, err := timedCmd(cmd, head)
-		if err != nil && head.n == 0 {
+		u, err := timedToFile(cmd, report)
+		head, herr := readHead(report)
+		if err != nil && (herr != nil || head.n == 0) {
 			f.err = err.Error()
 			return f
 		}
@@ -122,6 +127,18 @@ func analyzeRuns(bin, file string, count int) cmdFigures {
 	}
 	f.wall, f.cpu, f.rss = median(walls), median(cpus), median(rss)
 	return f
+}
+
+// readHead reads the start of a report file and its size.
+func readHead(path string) (*headWriter, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	head := &headWriter{}
+	_, err = io.Copy(head, fh)
+	return head, err
 }
 
 // headWriter keeps the start of a report (its header: counts come before
