@@ -18,6 +18,7 @@ const slice = 8 * time.Millisecond
 func (p *Page) open(ctx app.Context, r openRequest) {
 	p.run++
 	id := p.run
+	p.holdPanel = false // an earlier capture's results may have been half shown
 	size := int64(r.Blob.Get("size").Int())
 	p.s.reset(r.Name, size)
 	p.s.Src = r.Src
@@ -76,28 +77,42 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 				p.announce(ctx)
 				return
 			}
-			ctx.Defer(func(ctx app.Context) { p.focusThenAnnounce(ctx, id) }) // once the results are rendered
+			p.showResults(ctx, id)
 		})
 	})
 }
 
-// focusThenAnnounce gives the keyboard to the view shown first (the
-// findings, else the packet list), wherever it was (the file button, a
-// sample), then says the results are shown. Focusing lays the page out,
-// a third of the task that first renders a large capture's results: it
-// runs in a task of its own, so that neither task holds the main thread
-// for 50 ms, and portlens:done follows it.
-func (p *Page) focusThenAnnounce(ctx app.Context, id int) {
-	ctx.Async(func() {
-		y := newYielder()
-		y.Yield()
-		y.Release()
-		ctx.Dispatch(func(ctx app.Context) {
-			if p.run != id {
-				return
-			}
+// showResults renders a capture's results in three tasks: the summary and
+// the tabs (the caller's render), then the view of the tab shown first,
+// then the focus on it and portlens:done. On a million packets each is a
+// few tens of milliseconds: together they held the main thread past 50 ms.
+func (p *Page) showResults(ctx app.Context, id int) {
+	p.holdPanel = true
+	p.nextTask(ctx, id, func(ctx app.Context) {
+		p.holdPanel = false
+		p.nextTask(ctx, id, func(ctx app.Context) {
 			ctx.Defer(func(ctx app.Context) { focusResults() })
 			p.announce(ctx) // deferred too: after the focus
+		})
+	})
+}
+
+// nextTask runs fn in a task of its own after the current changes are
+// rendered (go-app renders in the next animation frame, then runs what
+// was deferred) and the browser has had a turn, unless another capture
+// was opened meanwhile.
+func (p *Page) nextTask(ctx app.Context, id int, fn func(ctx app.Context)) {
+	ctx.Defer(func(ctx app.Context) {
+		ctx.Async(func() {
+			y := newYielder()
+			y.Yield()
+			y.Release()
+			ctx.Dispatch(func(ctx app.Context) {
+				if p.run != id {
+					return
+				}
+				fn(ctx)
+			})
 		})
 	})
 }

@@ -68,7 +68,10 @@ func (c *FindingsView) grow(ctx app.Context) {
 // settings): ranks mean other findings then.
 func (c *FindingsView) reset() {
 	if v := c.S.Res.Verdict; c.verdict != v {
-		c.verdict, c.shown, c.target, c.open = v, findingsStep, findingsPage, map[int]bool{0: true}
+		// The first render of a capture's results lists the top finding
+		// only: it comes with the summary, the tabs and the first packet
+		// rows, all in one task; the others follow a few at a time.
+		c.verdict, c.shown, c.target, c.open = v, 1, findingsPage, map[int]bool{0: true}
 	}
 }
 

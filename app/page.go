@@ -59,6 +59,12 @@ type Page struct {
 	lastPost string // the embed's last message to its parent, to send changes only
 	update   updateState
 	follows  followState
+
+	// holdPanel keeps a capture's first results render to the summary
+	// and the tabs; the tab's view follows in a task of its own (see
+	// showResults), so neither holds the main thread for long. The root's
+	// data-state says "done" only once both are shown.
+	holdPanel bool
 }
 
 func (p *Page) OnMount(ctx app.Context) {
@@ -163,8 +169,12 @@ func (p *Page) Render() app.UI {
 	if s.Res != nil {
 		flags = len(s.Res.Flags())
 	}
+	phase := s.Phase
+	if p.holdPanel {
+		phase = PhaseReading
+	}
 	root := app.Div().ID("portlens").Class("page").
-		DataSet("state", s.Phase).
+		DataSet("state", phase).
 		DataSet("packets", strconv.Itoa(s.Packets)).
 		DataSet("flags", strconv.Itoa(flags)).
 		OnDragOver(p.onDragOver).
@@ -222,7 +232,9 @@ func (p *Page) renderResults() app.UI {
 		app.If(s.Res.Stopped && s.Res.Error == "", func() app.UI { return &StoppedBanner{S: s, Rev: s.Rev} }),
 		&Summary{S: s, Rev: s.Rev},
 		&Tabs{S: s, Rev: s.Rev},
-		app.Div().ID("tabpanel").Class("tabpanel").Attr("role", "tabpanel").Aria("labelledby", "tab-"+s.Tab).Body(tab()),
+		app.Div().ID("tabpanel").Class("tabpanel").Attr("role", "tabpanel").Aria("labelledby", "tab-"+s.Tab).Body(
+			app.If(!p.holdPanel, tab),
+		),
 	)
 }
 

@@ -258,9 +258,10 @@ func (v *Verdict) portFinding(fd *Finding) findingWords {
 		if privileged {
 			what = "privileged source port " + strconv.Itoa(int(k.port))
 		}
-		title = fmt.Sprintf("%s uses %s: %s toward %s", host, what, plural(int(fd.Connections), "connection"), v.peerList(&u))
+		peers := v.peerList(&u)
+		title = fmt.Sprintf("%s uses %s: %s toward %s", host, what, plural(int(fd.Connections), "connection"), peers)
 		fmt.Fprintf(&b, "%s opened %s from source port %d (toward %s), the first in frame %d. ",
-			host, plural(int(fd.Connections), "connection"), k.port, v.peerList(&u), fd.FirstFrame)
+			host, plural(int(fd.Connections), "connection"), k.port, peers, fd.FirstFrame)
 		if privileged {
 			fmt.Fprintf(&b, "Port %d is a system port (0-1023): no operating system hands it out as an ephemeral port and on Unix only root may bind it; a process running as root chose it, a middlebox rewrote it, or the traffic is crafted. ", k.port)
 		} else {

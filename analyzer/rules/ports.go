@@ -101,17 +101,35 @@ func (v *Verdict) others(u *portUse) []int {
 }
 
 // appendPeerList appends the distinct peers, sorted, as "a, b, c and 4 more".
+// A fixed port may have thousands of connections, and the list is in a
+// finding's title: the peers are told apart by their endpoints (integers,
+// sorted fast) and only the first four in address order are picked out.
 func (v *Verdict) appendPeerList(b []byte, u *portUse) []byte {
 	if len(u.convs) == 1 {
 		return appendAddrPort(b, v.peer(u, u.convs[0]))
 	}
-	peers := make([]netip.AddrPort, len(u.convs))
+	keys := make([]uint64, len(u.convs))
 	for k, i := range u.convs {
-		peers[k] = v.peer(u, i)
+		_, dst := sentBy(v.in.conv(i), u.synack)
+		keys[k] = uint64(uint32(dst.Host))<<16 | uint64(dst.Port)
 	}
-	slices.SortFunc(peers, func(a, b netip.AddrPort) int { return a.Compare(b) })
-	peers = slices.Compact(peers)
-	n := min(len(peers), 4)
+	slices.Sort(keys)
+	keys = slices.Compact(keys) // a host has one address: distinct endpoints are distinct peers
+	var first [4]netip.AddrPort
+	n := 0
+	for _, k := range keys {
+		ap := v.in.Hosts.AddrPort(conv.Endpoint{Host: conv.HostID(k >> 16), Port: uint16(k)})
+		at := n
+		for at > 0 && ap.Compare(first[at-1]) < 0 {
+			at--
+		}
+		if at == len(first) {
+			continue
+		}
+		copy(first[at+1:], first[at:min(n, len(first)-1)])
+		first[at] = ap
+		n = min(n+1, len(first))
+	}
 	for i := range n {
 		switch {
 		case i == 0:
@@ -121,11 +139,11 @@ func (v *Verdict) appendPeerList(b []byte, u *portUse) []byte {
 			b = append(b, ", "...)
 		}
 		if i == 3 {
-			b = strconv.AppendInt(b, int64(len(peers)-3), 10)
+			b = strconv.AppendInt(b, int64(len(keys)-3), 10)
 			b = append(b, " more"...)
 			break
 		}
-		b = appendAddrPort(b, peers[i])
+		b = appendAddrPort(b, first[i])
 	}
 	return b
 }
