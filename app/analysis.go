@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -57,6 +58,7 @@ func (p *Page) open(ctx app.Context, r openRequest) {
 				more = false
 			}
 		}
+		gc.judging()
 		res := run.Result()
 		gc.done()
 		bytes, _ := run.Progress()
@@ -218,27 +220,34 @@ func (p *Page) announce(ctx app.Context) {
 	})
 }
 
-// gcTuner sets how eagerly Go collects while a capture is read. A small
-// heap is collected at Go's default pace (it doubles between collections):
-// every collection marks the page's own objects, and at a quarter's pace
-// a small heap would be collected again and again, each time holding the
-// main thread. Past bigHeap, at a quarter (what the wasm build sets): the
+// gcTuner sets how eagerly Go collects while a capture is read. Under
+// wasm a collection cannot be preempted: each one holds the main thread
+// for tens of milliseconds (it marks the binary's globals and the page's
+// objects, then sweeps), however small the heap. So no collection runs
+// before the heap reaches floorHeap (the collector is off, under a memory
+// limit of floorHeap); then Go's default pace (the heap doubles between
+// collections); past bigHeap, a quarter (what the wasm build sets): the
 // tab's memory then stays near what is live. A soft memory limit over the
 // budget (pageOwn above it) makes the collector hold the heap there when
 // the rules' temporary tables come in a burst at the end.
-type gcTuner struct{ big bool }
-
-const bigHeap = 96 << 20
-
-func newGCTuner(budget int64) *gcTuner {
-	debug.SetGCPercent(100)
-	if budget > 0 {
-		debug.SetMemoryLimit(budget + pageOwn)
-	}
-	return &gcTuner{}
+type gcTuner struct {
+	budget int64
+	paced  bool // past floorHeap: collecting at a pace
+	big    bool // past bigHeap: at a quarter's pace
 }
 
-// check switches to the quarter pace once the heap is big.
+const (
+	floorHeap = 48 << 20
+	bigHeap   = 96 << 20
+)
+
+func newGCTuner(budget int64) *gcTuner {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(floorHeap)
+	return &gcTuner{budget: budget}
+}
+
+// check sets the pace by the heap's size.
 func (g *gcTuner) check() {
 	if g.big {
 		return
@@ -246,14 +255,39 @@ func (g *gcTuner) check() {
 	var s [1]metrics.Sample
 	s[0].Name = "/memory/classes/heap/objects:bytes"
 	metrics.Read(s[:])
-	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > bigHeap {
-		g.big = true
-		debug.SetGCPercent(25)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		g.pace(25)
+		return
+	}
+	switch heap := s[0].Value.Uint64(); {
+	case heap > bigHeap:
+		g.pace(25)
+	case heap > floorHeap/2 && !g.paced:
+		g.pace(100)
+	}
+}
+
+// pace collects at percent from now on, within the budget.
+func (g *gcTuner) pace(percent int) {
+	debug.SetGCPercent(percent)
+	g.paced, g.big = true, percent < 100
+	limit := int64(math.MaxInt64)
+	if g.budget > 0 {
+		limit = g.budget + pageOwn
+	}
+	debug.SetMemoryLimit(limit)
+}
+
+// judging collects at a pace, if not yet: the rules' tables may hold more
+// than floorHeap, and check is not called while they are built.
+func (g *gcTuner) judging() {
+	if !g.paced {
+		g.pace(100)
 	}
 }
 
 // done goes back to the quarter pace.
-func (g *gcTuner) done() { debug.SetGCPercent(25) }
+func (g *gcTuner) done() { g.pace(25) }
 
 // The page's memory budget (analyzer.Budget). A wasm32 memory holds at
 // most 4 GiB, and Go's heap can fill it (measured under V8: 4064 MB
