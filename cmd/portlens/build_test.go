@@ -33,10 +33,15 @@ func TestBuildSubPath(t *testing.T) {
 		return string(b)
 	}
 	index := read("index.html")
-	for _, want := range []string{`src="/portlens/app.js"`, `href="/portlens/manifest.webmanifest"`, `href="/portlens/web/portlens.css"`, "Content-Security-Policy"} {
+	for _, want := range []string{`src="/portlens/app.js"`, `href="/portlens/manifest.webmanifest"`, `href="/portlens/web/portlens.css"`, "Content-Security-Policy",
+		`<link rel="preload" href="/portlens/web/app.wasm" as="fetch" crossorigin="anonymous">`} {
 		if !strings.Contains(index, want) {
 			t.Errorf("index.html lacks %s", want)
 		}
+	}
+	// The preload is used only if app.js fetches the same URL.
+	if js := read("app.js"); !strings.Contains(js, `fetchWithProgress("/portlens/web/app.wasm"`) {
+		t.Error(`app.js does not fetch /portlens/web/app.wasm, the URL index.html preloads`)
 	}
 	if embed := read("embed.html"); !strings.Contains(embed, `class="page embed"`) {
 		t.Error("embed.html is not the embed view")
