@@ -155,21 +155,18 @@ func (v *Verdict) causeOf(f *Flag) flagCause {
 func (v *Verdict) group() {
 	n := len(v.Flags)
 	v.finding = make([]int32, n)
-	idx := map[findingKey]int32{}
+	var idx findingIndex
 	var sizes []int32
 	for i := range v.Flags {
 		v.in.Pacer.Tick()
-		key := v.causeOf(&v.Flags[i]).key
-		g, ok := idx[key]
-		if !ok {
-			g = int32(len(sizes))
-			idx[key] = g
+		g := idx.find(v.causeOf(&v.Flags[i]).key, int32(len(sizes)))
+		if int(g) == len(sizes) {
 			sizes = append(sizes, 0)
 		}
 		v.finding[i] = g
 		sizes[g]++
 	}
-	idx = nil
+	idx = findingIndex{}
 	// Each finding's flags, in frame order: a counting sort by finding.
 	starts := make([]int32, len(sizes)+1)
 	for g, sz := range sizes {

@@ -50,10 +50,12 @@ func (p *Pacer) Tick() {
 
 // sortPaced sorts s as slices.SortFunc does, ticking p as it compares: a
 // sort of 10^4-10^5 items takes tens of milliseconds in a browser, longer
-// than a page may hold its main thread. Without a pacer it is
-// slices.SortFunc.
+// than a page may hold its main thread. Without a pacer, or for fewer than
+// pacedSortMin items (under a millisecond in wasm), it is slices.SortFunc.
+const pacedSortMin = 4096
+
 func sortPaced[E any](p *Pacer, s []E, cmp func(a, b E) int) {
-	if p == nil || len(s) < 256 {
+	if p == nil || len(s) < pacedSortMin {
 		slices.SortFunc(s, cmp)
 		return
 	}
@@ -65,7 +67,7 @@ func sortPaced[E any](p *Pacer, s []E, cmp func(a, b E) int) {
 
 // sortOrderedPaced is sortPaced for ordered values (slices.Sort).
 func sortOrderedPaced[E cmp.Ordered](p *Pacer, s []E) {
-	if p == nil || len(s) < 256 {
+	if p == nil || len(s) < pacedSortMin {
 		slices.Sort(s)
 		return
 	}
