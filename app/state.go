@@ -112,8 +112,12 @@ func (s *State) setVerdict(v *rules.Verdict) {
 // index lists the flagged frames (a frame's flags are found by
 // Result.FlagsOf's binary search, not kept in a map).
 func (s *State) index() {
-	s.flagged = s.flagged[:0]
-	for _, f := range s.Res.Flags() {
+	flags := s.Res.Flags()
+	// Sized once: appending frame by frame to millions of flags grew and
+	// copied the list in the task that shows the results (107 ms of 168
+	// on 23M packets and 2.5M flags).
+	s.flagged = make([]int32, 0, len(flags))
+	for _, f := range flags {
 		if n := len(s.flagged); n == 0 || s.flagged[n-1] != f.Frame {
 			s.flagged = append(s.flagged, f.Frame)
 		}

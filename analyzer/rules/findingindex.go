@@ -48,9 +48,16 @@ func (x *findingIndex) find(k findingKey, next int32) int32 {
 	}
 }
 
+// slotHash mixes every bit of both words into the low bits the table
+// indexes by (MurmurHash3's 64-bit finalizer): kinds and classes are in
+// the top bits of a, which a multiplication alone never carries down.
 func slotHash(a, b uint64) uint64 {
-	h := a*0x9E3779B97F4A7C15 ^ b*0xC2B2AE3D27D4EB4F
-	return h ^ h>>29
+	h := a ^ b*0x9E3779B97F4A7C15
+	h ^= h >> 33
+	h *= 0xFF51AFD7ED558CCD
+	h ^= h >> 33
+	h *= 0xC4CEB9FE1A85EC53
+	return h ^ h>>33
 }
 
 // grow doubles the table (at least 64 slots) and puts the keys back.
