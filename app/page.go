@@ -75,7 +75,7 @@ func (p *Page) OnMount(ctx app.Context) {
 	} else {
 		ctx.LocalStorage().Get(settingsKey, &p.s.Settings)
 		p.watchUpdates(ctx)
-		p.warmUp(ctx) // see warmup.go
+		ctx.Defer(p.warmUp) // once the page is rendered; see warmup.go
 	}
 	ctx.Handle(actionOpen, func(ctx app.Context, a app.Action) {
 		if r, ok := a.Value.(openRequest); ok {

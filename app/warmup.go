@@ -31,12 +31,12 @@ const (
 // warmUp analyzes warmCapture warmRounds times in the background, unless
 // a capture is opened meanwhile.
 func (p *Page) warmUp(ctx app.Context) {
-	capture := warmCapture()
 	idle := func() bool { return p.run == 0 }
 	ctx.Async(func() {
 		y := newYielder()
 		defer y.Release()
 		y.Yield() // after the page's first render
+		capture := warmCapture()
 		opts := analyzer.DefaultOptions()
 		opts.Pause = y.Paced(slice)
 		for range warmRounds {
