@@ -11,7 +11,11 @@ import (
 // decoded as TCP, conversations that reuse ports, and flags the rules
 // group into findings.
 func TestWarmCapture(t *testing.T) {
-	res := analyzer.Analyze("warm-up", bytes.NewReader(warmCapture()), analyzer.DefaultOptions())
+	capture := warmCapture()
+	if len(capture) > warmCaptureSize {
+		t.Errorf("the warm-up capture is %d bytes, past the %d its buffer is made for", len(capture), warmCaptureSize)
+	}
+	res := analyzer.Analyze("warm-up", bytes.NewReader(capture), analyzer.DefaultOptions())
 	if res.Error != "" {
 		t.Fatalf("error: %s", res.Error)
 	}
