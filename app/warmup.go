@@ -17,7 +17,10 @@ import (
 // small capture (median of seven runs each). So once the page is idle it
 // analyzes a few thousand packets of its own, a few times, in slices, and
 // stops as soon as the user opens a capture; nothing of it is kept or
-// shown.
+// shown. Its first slices are long (50-170 ms measured): V8 compiles each
+// function the first time it is called, and the first packets call most
+// of the analyzer. Without the warm-up that cost falls in the first
+// slices of the user's first capture, as tasks over 50 ms.
 
 // Shape of the warm-up capture: conversations from a few clients to one
 // server, their source ports cycling so that later ones reuse the ports of
