@@ -317,7 +317,10 @@ func (c *FindingsView) onKey(ctx app.Context, e app.Event) {
 		return
 	}
 	at := focusedFinding()
-	n := min(c.shown, len(c.S.Res.Verdict.Findings()))
+	// The keys move over every finding the list is to show, also those
+	// it has not added yet (it grows a few at a time after the results
+	// appear): such a one is added at once, then focused.
+	n := min(max(c.target, c.shown), len(c.S.Res.Verdict.Findings()))
 	to := -1
 	switch e.Get("key").String() {
 	case "ArrowDown", "j":
@@ -329,11 +332,18 @@ func (c *FindingsView) onKey(ctx app.Context, e app.Event) {
 	case "End":
 		to = n - 1
 	}
-	if to >= 0 {
-		e.PreventDefault()
-		focusFinding(to)
+	if to < 0 {
+		ctx.PreventUpdate()
+		return
 	}
-	ctx.PreventUpdate()
+	e.PreventDefault()
+	if to < c.shown {
+		focusFinding(to)
+		ctx.PreventUpdate()
+		return
+	}
+	c.shown = to + 1
+	ctx.Defer(func(ctx app.Context) { focusFinding(to) })
 }
 
 // focusFinding gives the keyboard to finding i's summary (rank i+1),

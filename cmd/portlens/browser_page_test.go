@@ -203,9 +203,21 @@ func (bt *browserTest) keysAtOnce(t *testing.T) {
 	bt.wait("the list focused", `document.activeElement?.id === "viewport"`)
 	bt.key(kb.End)
 	bt.wait("the last frame", `document.querySelector("#detail")?.dataset.frame === "18"`)
-	// Several findings: ↓ and ↑ move between them.
-	bt.uploadBytes("bench-3000.pcap", benchcap.Bytes(3000))
+	// Several findings: ↓ and ↑ move between them, End to the last the
+	// list is to show (25), also when the list has not grown to it yet:
+	// right after the results appear it holds the top finding only.
+	bench := benchcap.Bytes(3000)
+	findings := len(analyzer.Analyze("bench-3000.pcap", bytes.NewReader(bench), analyzer.DefaultOptions()).Verdict.Findings())
+	last := strconv.Itoa(min(25, findings))
+	if findings < 2 {
+		t.Fatalf("the 3000-packet capture has %d findings: ↓ has nowhere to go", findings)
+	}
+	bt.uploadBytes("bench-3000.pcap", bench)
 	bt.wait("the first finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
+	bt.key(kb.End)
+	bt.wait("finding "+last+", the last listed, focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "`+last+`"`)
+	bt.key(kb.Home)
+	bt.wait("the first finding again", `document.activeElement?.closest("li.finding")?.dataset.finding === "1"`)
 	bt.key(kb.ArrowDown)
 	bt.wait("the second finding focused", `document.activeElement?.closest("li.finding")?.dataset.finding === "2"`)
 	bt.key(kb.ArrowUp)
