@@ -72,6 +72,9 @@ func (bt *browserTest) findingsView(t *testing.T) {
 	if !strings.HasPrefix(tabs, "tab-findings tab-packets") {
 		t.Errorf("tabs %q: Findings comes before Packets", tabs)
 	}
+	// The list starts with the top finding and adds the others in the
+	// next frames (README, "Automation hooks").
+	bt.wait("three findings listed", `document.querySelectorAll("#findings li.finding").length === 3`)
 	kinds := bt.eval(`[...document.querySelectorAll("#findings li.finding")].map(e => e.dataset.kind + "/" + e.dataset.count).join(" ")`)
 	if want := "port.exhaustion/1 port.outside_ephemeral/1 tcp.reused_ports/4"; kinds != want {
 		t.Errorf("findings %q, want %q", kinds, want)
