@@ -104,16 +104,10 @@ func (p *Page) showResults(ctx app.Context, id int) {
 // was opened meanwhile.
 func (p *Page) nextTask(ctx app.Context, id int, fn func(ctx app.Context)) {
 	ctx.Defer(func(ctx app.Context) {
-		ctx.Async(func() {
-			y := newYielder()
-			y.Yield()
-			y.Release()
-			ctx.Dispatch(func(ctx app.Context) {
-				if p.run != id {
-					return
-				}
+		afterTurn(ctx, func(ctx app.Context) {
+			if p.run == id {
 				fn(ctx)
-			})
+			}
 		})
 	})
 }

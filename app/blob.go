@@ -170,3 +170,14 @@ func (y *yielder) Paced(d time.Duration) func() {
 func (y *yielder) Release() {
 	y.fn.Release()
 }
+
+// afterTurn runs fn on the UI goroutine in a task of its own, once the
+// browser has had a turn (input, rendering) after the current one.
+func afterTurn(ctx app.Context, fn func(ctx app.Context)) {
+	ctx.Async(func() {
+		y := newYielder()
+		y.Yield()
+		y.Release()
+		ctx.Dispatch(fn)
+	})
+}

@@ -51,16 +51,11 @@ func (c *FindingsView) grow(ctx app.Context) {
 	}
 	c.growing = true
 	v := c.verdict
-	ctx.Async(func() {
-		y := newYielder()
-		y.Yield()
-		y.Release()
-		ctx.Dispatch(func(ctx app.Context) {
-			c.growing = false
-			if c.verdict == v {
-				c.shown = min(c.shown+findingsStep, c.target)
-			}
-		})
+	afterTurn(ctx, func(ctx app.Context) {
+		c.growing = false
+		if c.verdict == v {
+			c.shown = min(c.shown+findingsStep, c.target)
+		}
 	})
 }
 
@@ -68,9 +63,9 @@ func (c *FindingsView) grow(ctx app.Context) {
 // settings): ranks mean other findings then.
 func (c *FindingsView) reset() {
 	if v := c.S.Res.Verdict; c.verdict != v {
-		// The first render of a capture's results lists the top finding
-		// only: it comes with the summary, the tabs and the first packet
-		// rows, all in one task; the others follow a few at a time.
+		// A capture's results list the top finding first: the view is
+		// mounted in one task with the focus on it (Page.showResults), and
+		// the others follow a few at a time, each step a task of its own.
 		c.verdict, c.shown, c.target, c.open = v, 1, findingsPage, map[int]bool{0: true}
 	}
 }

@@ -76,8 +76,13 @@ func (v *Verdict) use(g int32, synack bool) portUse {
 
 // peer is the receiver of conversation i's segment in u.
 func (v *Verdict) peer(u *portUse, i int32) netip.AddrPort {
+	return v.in.Hosts.AddrPort(v.peerEndpoint(u, i))
+}
+
+// peerEndpoint is peer as an endpoint.
+func (v *Verdict) peerEndpoint(u *portUse, i int32) conv.Endpoint {
 	_, dst := sentBy(v.in.conv(i), u.synack)
-	return v.in.Hosts.AddrPort(dst)
+	return dst
 }
 
 // others lists the frame of u's segment (SYN or SYN/ACK) of each
@@ -110,8 +115,8 @@ func (v *Verdict) appendPeerList(b []byte, u *portUse) []byte {
 	}
 	keys := make([]uint64, len(u.convs))
 	for k, i := range u.convs {
-		_, dst := sentBy(v.in.conv(i), u.synack)
-		keys[k] = uint64(uint32(dst.Host))<<16 | uint64(dst.Port)
+		e := v.peerEndpoint(u, i)
+		keys[k] = uint64(uint32(e.Host))<<16 | uint64(e.Port)
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys) // a host has one address: distinct endpoints are distinct peers

@@ -81,6 +81,22 @@ func TestHeadWriterCounts(t *testing.T) {
 	}
 }
 
+// A report written to a file gives the same counts, and its whole size,
+// from its first megabyte.
+func TestReadHead(t *testing.T) {
+	doc := `{"file":"x.pcap","packets":1234,"flag_counts":{"tcp.reused_ports":7},"flags":[` +
+		strings.Repeat(`{"frame":1},`, 200_000) + `{"frame":2}],"error":""}`
+	name := filepath.Join(t.TempDir(), "report.json")
+	must(t, os.WriteFile(name, []byte(doc), 0o644))
+	h, err := readHead(name)
+	must(t, err)
+	packets, counts, err := h.counts()
+	must(t, err)
+	if packets != 1234 || counts["tcp.reused_ports"] != 7 || h.n != int64(len(doc)) || len(h.head) != headSize {
+		t.Errorf("packets %d, counts %v, size %d of %d, %d bytes kept", packets, counts, h.n, len(doc), len(h.head))
+	}
+}
+
 // Each part of BENCHMARKS.md is replaced on its own; the text around stays.
 func TestWriteInto(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "B.md")

@@ -129,17 +129,27 @@ func analyzeRuns(bin, file, report string, count int) cmdFigures {
 	return f
 }
 
-// readHead reads the start of a report file and its size.
+// readHead reads the start of a report file (what headWriter keeps) and
+// takes its size from the file system: the rest, gigabytes for the
+// largest captures, is not read again.
 func readHead(path string) (*headWriter, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
 	head := &headWriter{}
-	_, err = io.Copy(head, fh)
+	_, err = io.Copy(head, io.LimitReader(fh, headSize))
+	head.n = st.Size()
 	return head, err
 }
+
+// headSize is how much of a report headWriter keeps.
+const headSize = 1 << 20
 
 // headWriter keeps the start of a report (its header: counts come before
 // the flags) and counts the rest: a 2 GB capture's report is gigabytes.
@@ -149,7 +159,7 @@ type headWriter struct {
 }
 
 func (h *headWriter) Write(p []byte) (int, error) {
-	if room := 1<<20 - len(h.head); room > 0 {
+	if room := headSize - len(h.head); room > 0 {
 		h.head = append(h.head, p[:min(room, len(p))]...)
 	}
 	h.n += int64(len(p))
