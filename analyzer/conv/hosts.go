@@ -12,14 +12,22 @@ import (
 type HostID int32
 
 // Hosts is a capture's address table. IPv4 addresses hash as a uint32,
-// IPv6 ones as 16 bytes; a small direct-mapped cache in front of the
-// IPv4 map spares most lookups, which happen twice a packet.
+// IPv6 ones as 16 bytes; small direct-mapped caches in front of the maps
+// spare most lookups, which happen when a conversation starts and, for
+// IPv6, twice a packet.
 type Hosts struct {
 	cache4 *[1 << 12]struct{ addr, id1 uint32 } // id plus one, 0: empty
+	cache6 *[1 << 10]cached6
 	v4     map[uint32]HostID
 	v6     map[[16]byte]HostID
 	other  map[netip.Addr]HostID // zoned or invalid addresses
 	addrs  []netip.Addr
+}
+
+// cached6 is an IPv6 address and its id plus one (0: an empty slot).
+type cached6 struct {
+	addr [16]byte
+	id1  uint32
 }
 
 // NewHosts returns an empty table.
@@ -72,7 +80,16 @@ func (h *Hosts) lookup(a netip.Addr, add bool) (HostID, bool) {
 		slot.addr, slot.id1 = k, uint32(n)+1
 	case a.IsValid() && a.Zone() == "":
 		k := a.As16()
+		if h.cache6 == nil {
+			h.cache6 = new([1 << 10]cached6)
+		}
+		lo, hi := binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:])
+		slot := &h.cache6[(lo*0x9E3779B97F4A7C15^hi*0xC2B2AE3D27D4EB4F)>>54]
+		if slot.addr == k && slot.id1 != 0 {
+			return HostID(slot.id1 - 1), true
+		}
 		if id, ok := h.v6[k]; ok {
+			slot.addr, slot.id1 = k, uint32(id)+1
 			return id, true
 		}
 		if !add {
@@ -82,6 +99,7 @@ func (h *Hosts) lookup(a netip.Addr, add bool) (HostID, bool) {
 			h.v6 = make(map[[16]byte]HostID)
 		}
 		h.v6[k] = n
+		slot.addr, slot.id1 = k, uint32(n)+1
 	default:
 		if id, ok := h.other[a]; ok {
 			return id, true

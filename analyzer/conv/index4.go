@@ -5,11 +5,12 @@ import (
 	"net/netip"
 )
 
-// index4 finds the current conversation of an IPv4 4-tuple by the raw
-// addresses and ports: an open-addressing table with linear probing, so a
-// segment of a known conversation costs one probe of a cheap hash and no
+// index4 finds the current conversation of a 4-tuple of two 32-bit
+// addresses and the ports: an open-addressing table with linear probing.
+// The tracker keeps two: IPv4 tuples by their raw addresses, so a segment
+// of a known conversation costs one probe of a cheap hash and no
 // numbering of its addresses (Hosts is asked only when a conversation
-// starts). IPv6 and mixed pairs go through the key map instead.
+// starts), and the others by their host ids (tupleOfIDs).
 type index4 struct {
 	slots []slot4
 	used  int
@@ -46,6 +47,16 @@ func tupleOf4(src, dst netip.Addr, sport, dport uint16) (t tuple4, ok bool) {
 		return tuple4{a, b, uint32(sport)<<16 | uint32(dport), true}, true
 	}
 	return tuple4{b, a, uint32(dport)<<16 | uint32(sport), false}, true
+}
+
+// tupleOfIDs orders a segment's endpoints by host id, for the tuples of
+// addresses other than two IPv4 ones (numbered by Hosts first).
+func tupleOfIDs(src, dst Endpoint) tuple4 {
+	a, b := uint32(src.Host), uint32(dst.Host)
+	if a < b || (a == b && src.Port <= dst.Port) {
+		return tuple4{a, b, uint32(src.Port)<<16 | uint32(dst.Port), true}
+	}
+	return tuple4{b, a, uint32(dst.Port)<<16 | uint32(src.Port), false}
 }
 
 func (t tuple4) hash() uint64 {

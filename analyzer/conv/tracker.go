@@ -23,12 +23,12 @@ func keyOf(a, b Endpoint) key {
 // Tracker assigns TCP segments to conversations in frame order.
 type Tracker struct {
 	hosts *Hosts
-	// current and current4 map each tuple to its most recently created
+	// current4 and current map each tuple to its most recently created
 	// conversation, the one Wireshark finds for the next packet on those
 	// ports: current4 IPv4 tuples by their raw addresses, current the
-	// others by host ids.
-	current  map[key]int32
+	// others (IPv6) by host ids, in the same kind of table.
 	current4 index4
+	current  index4
 	convs    Table
 	// answers are the SYNs answered by a bare ACK (answer.go); answerOf
 	// finds a stream's entry while its SYN may still be sent again.
@@ -38,7 +38,7 @@ type Tracker struct {
 
 // NewTracker returns an empty Tracker numbering addresses in hosts.
 func NewTracker(hosts *Hosts) *Tracker {
-	return &Tracker{hosts: hosts, current: make(map[key]int32)}
+	return &Tracker{hosts: hosts}
 }
 
 // Len is the number of conversations so far.
@@ -48,7 +48,7 @@ func (t *Tracker) Len() int { return t.convs.Len() }
 // must not be used afterwards: its lookup table is dropped, as only the
 // records are needed once the reading is done.
 func (t *Tracker) Conversations() *Table {
-	t.current, t.current4, t.answerOf = nil, index4{}, nil
+	t.current, t.current4, t.answerOf = index4{}, index4{}, nil
 	return &t.convs
 }
 
@@ -123,11 +123,7 @@ func (t *Tracker) find(p *decode.Packet) (idx int32, dir Dir, ok bool) {
 		return t.current4.get(tu)
 	}
 	src, dst := endpoints(t.hosts, p)
-	idx, ok = t.current[keyOf(src, dst)]
-	if !ok {
-		return 0, FromA, false
-	}
-	return idx, t.convs.At(int(idx)).DirOf(src), true
+	return t.current.get(tupleOfIDs(src, dst))
 }
 
 // create starts a conversation whose A endpoint is p's source and makes
@@ -139,7 +135,7 @@ func (t *Tracker) create(p *decode.Packet, prev int32) int32 {
 	if tu, is4 := tupleOf4(p.Src, p.Dst, p.SrcPort, p.DstPort); is4 {
 		t.current4.put(tu, int32(i))
 	} else {
-		t.current[keyOf(src, dst)] = int32(i)
+		t.current.put(tupleOfIDs(src, dst), int32(i))
 	}
 	return int32(i)
 }
