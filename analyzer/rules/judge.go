@@ -263,6 +263,8 @@ var kindRank = func() (rank [256]uint8) {
 // stably (they mostly are already), then merged, earlier parts first
 // among equals.
 func mergeFlags(parts [][]Flag, total int, pacer *Pacer) []Flag {
+	// Most rules flag nothing: the loop below scans only the others' heads.
+	parts = slices.DeleteFunc(slices.Clone(parts), func(p []Flag) bool { return len(p) == 0 })
 	for _, p := range parts {
 		for i := 1; i < len(p); i++ {
 			if compareFlags(&p[i-1], &p[i]) > 0 {
