@@ -289,9 +289,15 @@ func nokiaMarks(b []byte) bool {
 		(w == 1 || w == 2)
 }
 
+// decode reads a record header's four fields (h holds at least 16 bytes),
+// small enough to be inlined where every record is read.
 func (p *pcapFile) decode(h []byte) (sec, frac, incl, orig uint32) {
-	be := p.bigEndian
-	sec, frac, incl, orig = u32(h, be), u32(h[4:], be), u32(h[8:], be), u32(h[12:], be)
+	h = h[:16]
+	if p.bigEndian {
+		sec, frac, incl, orig = binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:])
+	} else {
+		sec, frac, incl, orig = binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:]), binary.LittleEndian.Uint32(h[8:]), binary.LittleEndian.Uint32(h[12:])
+	}
 	if p.lens == lensSwapped || (p.lens == lensMaybe && incl > orig) {
 		incl, orig = orig, incl
 	}
@@ -316,19 +322,16 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 	if incl < p.phdr {
 		return s.errorf(start, "packet record of %d bytes is shorter than the %d-byte %s pseudo-header", incl, p.phdr, p.link)
 	}
-	s.discard(p.hdrLen)
-	if p.aixFDDI {
-		if incl < 3 || orig < 3 {
-			return s.errorf(start, "AIX FDDI record of %d bytes is shorter than its 3-byte padding", incl)
-		}
-		if err := s.skip(start, "packet record", 3); err != nil {
+	var data []byte
+	ok := false
+	if !p.aixFDDI {
+		data, ok = s.record(p.hdrLen, int(incl))
+	}
+	if !ok {
+		data, err = r.pcapData(s, start, incl, &orig)
+		if err != nil {
 			return err
 		}
-		incl, orig = incl-3, orig-3
-	}
-	data, rerr := s.read(start, "packet record", int(incl))
-	if rerr != nil {
-		return rerr
 	}
 	if incl > orig {
 		data = data[:orig] // as Wireshark: never more captured than sent
@@ -341,4 +344,21 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 	pkt.Data, pkt.Length, pkt.Time = data, int(orig), int64(sec)*1e9+ns
 	pkt.Link, pkt.Interface, pkt.Offset = p.link, 0, start
 	return nil
+}
+
+// pcapData reads a record's data after its header, the general way: AIX
+// FDDI padding, data larger than the buffer, a file cut in the record.
+func (r *Reader) pcapData(s *stream, start int64, incl uint32, orig *uint32) ([]byte, error) {
+	p := &r.pcap
+	s.discard(p.hdrLen)
+	if p.aixFDDI {
+		if incl < 3 || *orig < 3 {
+			return nil, s.errorf(start, "AIX FDDI record of %d bytes is shorter than its 3-byte padding", incl)
+		}
+		if err := s.skip(start, "packet record", 3); err != nil {
+			return nil, err
+		}
+		incl, *orig = incl-3, *orig-3
+	}
+	return s.read(start, "packet record", int(incl))
 }

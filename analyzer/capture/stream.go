@@ -64,6 +64,22 @@ func (s *stream) skip(off int64, what string, n int64) error {
 	return nil
 }
 
+// record consumes a header of h bytes and the n bytes after it, which it
+// returns, when the buffer holds them all or can: one peek and one discard
+// for the usual record. ok is false, with nothing consumed, otherwise.
+func (s *stream) record(h, n int) (data []byte, ok bool) {
+	if n > s.in.Size()-h {
+		return nil, false
+	}
+	b, _ := s.in.Peek(h + n)
+	if len(b) < h+n {
+		return nil, false
+	}
+	s.in.Discard(h + n)
+	s.off += int64(h + n)
+	return b[h:], true
+}
+
 // read returns the next n bytes. Most packets fit in the bufio buffer and
 // are returned in place, with no copy; they stay valid until the stream is
 // read again, which is all Packet.Data promises. Larger ones go to s.buf,

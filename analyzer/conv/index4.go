@@ -41,8 +41,9 @@ func tupleOf4(src, dst netip.Addr, sport, dport uint16) (t tuple4, ok bool) {
 	if !src.Is4() || !dst.Is4() {
 		return t, false
 	}
-	s, d := src.As4(), dst.As4()
-	a, b := binary.BigEndian.Uint32(s[:]), binary.BigEndian.Uint32(d[:])
+	// As16, not As4: it is inlined, As4 (which can panic) is a call.
+	s, d := src.As16(), dst.As16()
+	a, b := binary.BigEndian.Uint32(s[12:]), binary.BigEndian.Uint32(d[12:])
 	if a < b || (a == b && sport <= dport) {
 		return tuple4{a, b, uint32(sport)<<16 | uint32(dport), true}, true
 	}

@@ -63,13 +63,19 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 func parseTCPOptions(opts []byte, o *TCPOptions) {
 	o.OptionsLen = uint8(len(opts))
 	// Linux puts NOP, NOP, timestamps on every segment after the
-	// handshake: take that layout in one step, as the loop would.
+	// handshake: take that layout in one step, as the loop would (here,
+	// where the call is inlined; the loop is a call of its own).
 	if len(opts) == 12 && binary.BigEndian.Uint32(opts) == 0x0101080a {
 		o.HasTS = true
 		o.TSVal = binary.BigEndian.Uint32(opts[4:8])
 		o.TSEcr = binary.BigEndian.Uint32(opts[8:12])
 		return
 	}
+	parseTCPOptionList(opts, o)
+}
+
+// parseTCPOptionList reads the options one by one.
+func parseTCPOptionList(opts []byte, o *TCPOptions) {
 	for len(opts) > 0 {
 		kind := opts[0]
 		if kind == 0 { // end of options
