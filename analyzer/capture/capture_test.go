@@ -351,3 +351,37 @@ func TestLinkTypeString(t *testing.T) {
 		}
 	}
 }
+
+// failOnce returns its error once, then io.EOF: a failure the reader
+// reports only if it keeps the first error it is given.
+type failOnce struct{ err error }
+
+func (f *failOnce) Read([]byte) (int, error) {
+	err := f.err
+	f.err = io.EOF
+	return 0, err
+}
+
+// A reader that fails inside a record's data gives that failure, where it
+// happened, and the frames before it: the record is read with one peek of
+// header and data, whose error must not be lost. (Four whole records
+// first: the reader looks at the first three to pick the pcap variant.)
+func TestPcapFailureInRecord(t *testing.T) {
+	whole := rec{data: payload(8, 0)}
+	b := buildPcap(pcapSpec{link: 1}, whole, whole, whole, whole, rec{data: payload(60, 0)})
+	cut := 24 + 4*(16+8) + 16 + 16
+	r, err := NewReader(io.MultiReader(bytes.NewReader(b[:cut]), &failOnce{errors.New("disk gone")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for frame := 1; frame <= 4; frame++ {
+		if _, err := r.Next(); err != nil {
+			t.Fatalf("frame %d: %v", frame, err)
+		}
+	}
+	_, err = r.Next()
+	var e *Error
+	if !errors.As(err, &e) || e.Frame != 5 || e.Offset != 120 || !strings.Contains(err.Error(), "packet record: disk gone") {
+		t.Errorf("frame 5: %v, want frame 5 at byte 120: packet record: disk gone", err)
+	}
+}

@@ -325,7 +325,9 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 	var data []byte
 	ok := false
 	if !p.aixFDDI {
-		data, ok = s.record(p.hdrLen, int(incl))
+		if data, ok, err = s.record(p.hdrLen, int(incl)); err != nil {
+			return err
+		}
 	}
 	if !ok {
 		data, err = r.pcapData(s, start, incl, &orig)

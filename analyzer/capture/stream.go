@@ -64,20 +64,22 @@ func (s *stream) skip(off int64, what string, n int64) error {
 	return nil
 }
 
-// record consumes a header of h bytes and the n bytes after it, which it
-// returns, when the buffer holds them all or can: one peek and one discard
-// for the usual record. ok is false, with nothing consumed, otherwise.
-func (s *stream) record(h, n int) (data []byte, ok bool) {
+// record consumes a header of h bytes (already peeked) and the n bytes
+// after it, which it returns: one peek and one discard for the usual
+// record. ok is false, with nothing consumed, when they cannot be in the
+// buffer at once (read them the general way). A file that ends (or
+// fails) inside them is the record's error, as read would give it.
+func (s *stream) record(h, n int) (data []byte, ok bool, err error) {
 	if n > s.in.Size()-h {
-		return nil, false
+		return nil, false, nil
 	}
-	b, _ := s.in.Peek(h + n)
+	b, rerr := s.in.Peek(h + n)
 	if len(b) < h+n {
-		return nil, false
+		return nil, true, s.short(s.off, "packet record", int64(len(b)-h), int64(n), rerr)
 	}
 	s.in.Discard(h + n)
 	s.off += int64(h + n)
-	return b[h:], true
+	return b[h:], true, nil
 }
 
 // read returns the next n bytes. Most packets fit in the bufio buffer and
