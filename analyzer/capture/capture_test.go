@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/big"
@@ -383,5 +384,22 @@ func TestPcapFailureInRecord(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Frame != 5 || e.Offset != 120 || !strings.Contains(err.Error(), "packet record: disk gone") {
 		t.Errorf("frame 5: %v, want frame 5 at byte 120: packet record: disk gone", err)
+	}
+}
+
+// AIX's tcpdump pads FDDI frames with 3 bytes that both lengths count
+// (version 2.2, which also swaps them): the frame is read without them,
+// and never longer than its original length less them.
+func TestPcapAIXFDDI(t *testing.T) {
+	b := buildPcap(pcapSpec{major: 2, minor: 2, link: 15}, rec{data: payload(60, 0)})
+	// Version 2.2 swaps the lengths: the second is the captured one (60),
+	// the first the original, here 62.
+	binary.LittleEndian.PutUint32(b[24+8:], 62)
+	frames, _, err := readAll(t, b)
+	if err != io.EOF || len(frames) != 1 {
+		t.Fatalf("%d frames, %v", len(frames), err)
+	}
+	if f := frames[0]; len(f.Data) != 57 || f.Length != 59 || f.Link != LinkType(10) {
+		t.Errorf("%d bytes of %d, link %v; want 57 of 59, FDDI", len(f.Data), f.Length, f.Link)
 	}
 }

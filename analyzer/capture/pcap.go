@@ -330,12 +330,12 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 		}
 	}
 	if !ok {
-		data, err = r.pcapData(s, start, incl, &orig)
+		data, orig, err = r.pcapData(s, start, incl, orig)
 		if err != nil {
 			return err
 		}
 	}
-	if incl > orig {
+	if len(data) > int(orig) {
 		data = data[:orig] // as Wireshark: never more captured than sent
 	}
 	ns := int64(frac) * 1000
@@ -349,18 +349,20 @@ func (r *Reader) nextPcap(s *stream, pkt *Packet) error {
 }
 
 // pcapData reads a record's data after its header, the general way: AIX
-// FDDI padding, data larger than the buffer, a file cut in the record.
-func (r *Reader) pcapData(s *stream, start int64, incl uint32, orig *uint32) ([]byte, error) {
+// FDDI padding (which the lengths count: it returns orig without it),
+// data larger than the buffer.
+func (r *Reader) pcapData(s *stream, start int64, incl, orig uint32) ([]byte, uint32, error) {
 	p := &r.pcap
 	s.discard(p.hdrLen)
 	if p.aixFDDI {
-		if incl < 3 || *orig < 3 {
-			return nil, s.errorf(start, "AIX FDDI record of %d bytes is shorter than its 3-byte padding", incl)
+		if incl < 3 || orig < 3 {
+			return nil, 0, s.errorf(start, "AIX FDDI record of %d bytes is shorter than its 3-byte padding", incl)
 		}
 		if err := s.skip(start, "packet record", 3); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		incl, *orig = incl-3, *orig-3
+		incl, orig = incl-3, orig-3
 	}
-	return s.read(start, "packet record", int(incl))
+	data, err := s.read(start, "packet record", int(incl))
+	return data, orig, err
 }
